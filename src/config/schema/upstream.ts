@@ -6,7 +6,7 @@ export const BALANCERS = ["round_robin", "random", "first_available"] as const;
 export const upstreamSchema = z.strictObject({
   endpoints: doc(
     z.array(hostPort("An endpoint of this upstream.")).min(1),
-    'Endpoints as "host:port"; a host name is resolved when the config loads.',
+    'Endpoints as "host:port"; a host name is resolved by the system resolver when connecting.',
   ),
   balance: doc(
     z.enum(BALANCERS).prefault("round_robin"),

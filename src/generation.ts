@@ -1,0 +1,34 @@
+// A generation is one loaded config, provisioned into live objects once: upstreams, loggers, metrics.
+// Listeners and handlers read only from it; a reload builds a new generation beside the old one.
+import type { Config } from "./config/schema/index.ts";
+import { createLogger, type Logger, type LogOutput, openOutput } from "./observe/log.ts";
+import { createMetrics, type Metrics } from "./observe/metrics.ts";
+import { Upstream } from "./upstream/upstream.ts";
+
+export interface Generation {
+  readonly config: Config;
+  readonly log: Logger;
+  /** One JSON line per HTTP request or TCP session; undefined when the access log is off. */
+  readonly accessLog: Logger | undefined;
+  readonly metrics: Metrics;
+  readonly upstreams: ReadonlyMap<string, Upstream>;
+  /** Log outputs, to reopen on SIGUSR1 and flush on exit. */
+  readonly outputs: readonly LogOutput[];
+}
+
+export function provision(config: Config, base: Record<string, unknown> = {}): Generation {
+  const logOutput = openOutput(config.log.output);
+  const outputs = [logOutput];
+  const log = createLogger(config.log.level, logOutput, base);
+  let accessLog: Logger | undefined;
+  if (config.access_log.enabled) {
+    const out =
+      config.access_log.output === config.log.output ? logOutput : openOutput(config.access_log.output);
+    if (out !== logOutput) outputs.push(out);
+    accessLog = createLogger("info", out, { ...base, log: "access" });
+  }
+  const upstreams = new Map(
+    Object.entries(config.upstreams).map(([name, u]) => [name, new Upstream(name, u)]),
+  );
+  return { config, log, accessLog, metrics: createMetrics(), upstreams, outputs };
+}
