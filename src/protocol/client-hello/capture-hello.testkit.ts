@@ -4,6 +4,7 @@
 import { spawnSync } from "node:child_process";
 import net from "node:net";
 import type { TestContext } from "node:test";
+import tls from "node:tls";
 import { parseClientHello } from "./parse.ts";
 
 const CAPTURE_TIMEOUT_MS = 5000;
@@ -48,4 +49,13 @@ export function requireProgram(t: TestContext, program: string, args: string[]):
   if (process.env.CI === "true") throw new Error(`${program} is required on CI but cannot run`);
   t.skip(`${program} is not installed`);
   return false;
+}
+
+/** Captures the ClientHello of Node's own tls.connect with the given options. */
+export function captureNodeHello(t: TestContext, options: tls.ConnectionOptions): Promise<Buffer> {
+  return captureHello(t, (port) => {
+    const socket = tls.connect({ host: "127.0.0.1", port, rejectUnauthorized: false, ...options });
+    socket.on("error", () => {});
+    t.after(() => socket.destroy());
+  });
 }

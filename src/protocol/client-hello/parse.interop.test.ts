@@ -4,8 +4,7 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { describe, test } from "node:test";
-import tls from "node:tls";
-import { captureHello, requireProgram } from "./capture-hello.testkit.ts";
+import { captureHello, captureNodeHello, requireProgram } from "./capture-hello.testkit.ts";
 import { parseClientHello } from "./parse.ts";
 import type { ClientHello } from "./types.ts";
 
@@ -76,19 +75,11 @@ describe("ClientHello from openssl s_client", () => {
 });
 
 describe("ClientHello from Node's tls.connect", () => {
-  async function captureNode(
-    t: import("node:test").TestContext,
-    options: tls.ConnectionOptions,
-  ): Promise<Buffer> {
-    return captureHello(t, (port) => {
-      const socket = tls.connect({ host: "127.0.0.1", port, rejectUnauthorized: false, ...options });
-      socket.on("error", () => {});
-      t.after(() => socket.destroy());
-    });
-  }
-
   test("SNI is lowercased, ALPN kept in order", async (t) => {
-    const bytes = await captureNode(t, { servername: "Api.Example.COM", ALPNProtocols: ["h2", "http/1.1"] });
+    const bytes = await captureNodeHello(t, {
+      servername: "Api.Example.COM",
+      ALPNProtocols: ["h2", "http/1.1"],
+    });
     const { hello, length } = parsed(bytes);
     assert.equal(length, bytes.length);
     assert.equal(hello.serverName, "api.example.com");
@@ -99,7 +90,7 @@ describe("ClientHello from Node's tls.connect", () => {
   });
 
   test("maxVersion TLSv1.2", async (t) => {
-    const bytes = await captureNode(t, { servername: "legacy.example", maxVersion: "TLSv1.2" });
+    const bytes = await captureNodeHello(t, { servername: "legacy.example", maxVersion: "TLSv1.2" });
     const { hello } = parsed(bytes);
     assert.equal(hello.serverName, "legacy.example");
     assert.equal(hello.legacyVersion, 0x0303);
