@@ -1,0 +1,64 @@
+// "auto" listeners: look at the client's first bytes without consuming them, then hand the connection
+// to the HTTP engine or tunnel it as opaque TCP. A client that says nothing within `detect_timeout` is
+// treated as opaque too: server-speaks-first protocols (SMTP, MySQL) wait for the server.
+import type { ListenerConfig } from "../config/schema/index.ts";
+import type { Generation } from "../generation.ts";
+import { detectProtocol } from "../protocol/detect.ts";
+import type { Upstream } from "../upstream/upstream.ts";
+import type { ConnectionHandler } from "./connection.ts";
+import { proxyTcp } from "./tcp-proxy.ts";
+
+export interface AutoTargets {
+  http: ConnectionHandler;
+  /** Where opaque bytes go; without it, a connection that is not HTTP is closed. */
+  opaque: Upstream | undefined;
+  idleTimeoutMs: number;
+}
+
+export function detectAndDispatch(
+  gen: Generation,
+  config: ListenerConfig,
+  targets: AutoTargets,
+): ConnectionHandler {
+  const detectTimeoutMs = config.detect_timeout;
+  return (socket, ctx) => {
+    let buffered: Buffer | undefined;
+    const done = (verdict: "http" | "opaque" | "close", reason: string) => {
+      clearTimeout(timer);
+      socket.off("data", onData);
+      socket.off("error", onError);
+      socket.off("end", onEnd);
+      socket.pause();
+      if (verdict === "http") {
+        if (buffered) socket.unshift(buffered);
+        targets.http(socket, ctx);
+      } else if (verdict === "opaque" && targets.opaque) {
+        proxyTcp(gen, targets.opaque, socket, ctx, { idleTimeoutMs: targets.idleTimeoutMs, head: buffered });
+      } else {
+        gen.metrics.protocolErrors.inc({ listener: ctx.listener, code: "NOT_DETECTED" });
+        gen.log.info(
+          { listener: ctx.listener, conn: ctx.id, client: ctx.clientAddress, reason },
+          "connection closed",
+        );
+        socket.destroy();
+      }
+    };
+    const onData = (chunk: Buffer) => {
+      buffered = buffered ? Buffer.concat([buffered, chunk]) : chunk;
+      const kind = detectProtocol(buffered);
+      if (kind === "incomplete") return;
+      if (kind === "http1" || kind === "http2") done("http", kind);
+      // TLS is passed through as opaque bytes until TLS termination is configured on this listener.
+      else done(targets.opaque ? "opaque" : "close", kind === "tls" ? "tls without termination" : "not http");
+    };
+    const onError = () => socket.destroy();
+    const onEnd = () => done(targets.opaque ? "opaque" : "close", "client closed before detection");
+    const timer = setTimeout(
+      () => done(targets.opaque ? "opaque" : "close", "detection timed out"),
+      detectTimeoutMs,
+    );
+    socket.on("data", onData);
+    socket.on("error", onError);
+    socket.on("end", onEnd);
+  };
+}
