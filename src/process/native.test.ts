@@ -136,6 +136,8 @@ test("bad addresses and arguments throw typed errors", () => {
   expectCode(() => localPort(-1), "ERR_OUT_OF_RANGE");
   expectCode(() => closeFd(0x7ffffff0), "EBADF", "close");
   expectCode(() => listenUnix("/tmp/x", { mode: 0o10000 }), "ERR_OUT_OF_RANGE");
+  expectCode(() => listenUnix("\0abstract", {}), "ERR_OUT_OF_RANGE");
+  expectCode(() => connectUnix(""), "ERR_OUT_OF_RANGE");
 });
 
 test("listenUnix sets the mode before listening, refuses a taken path, and serves", async (t) => {

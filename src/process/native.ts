@@ -126,6 +126,12 @@ function checkInt(name: string, value: number, min: number, max: number): number
   return value;
 }
 
+/** A filesystem path: a NUL would silently shorten it, or turn it into a Linux abstract socket name. */
+function checkPath(path: string): void {
+  if (path === "" || path.includes("\0"))
+    throw argumentError("path", JSON.stringify(path), "a non-empty path without NUL");
+}
+
 const checkFd = (name: string, fd: number): number => checkInt(name, fd, 0, INT32_MAX);
 
 /**
@@ -165,6 +171,7 @@ export function localPort(fd: number): number {
  * socket is the caller's decision, this never unlinks.
  */
 export function listenUnix(path: string, opts: ListenUnixOptions = {}): number {
+  checkPath(path);
   const backlog = checkInt("backlog", opts.backlog ?? DEFAULT_BACKLOG, 0, INT32_MAX);
   const mode = opts.mode === undefined ? -1 : checkInt("mode", opts.mode, 0, 0o7777);
   return addon().listenUnix(path, backlog, mode);
@@ -172,6 +179,7 @@ export function listenUnix(path: string, opts: ListenUnixOptions = {}): number {
 
 /** Connects a blocking, close-on-exec Unix stream socket to `path` (e.g. the old instance's upgrade socket). */
 export function connectUnix(path: string): number {
+  checkPath(path);
   return addon().connectUnix(path);
 }
 
@@ -183,7 +191,8 @@ export function closeFd(fd: number): void {
 /**
  * Sends `payload` (at least one byte: a stream socket carries descriptors only along with data) and
  * duplicates of `fds` (SCM_RIGHTS) over a connected Unix stream socket. The whole payload is written
- * before this returns; on a full socket it waits up to one second, then throws ETIMEDOUT.
+ * before this returns; on a full socket it waits up to one second, then throws ETIMEDOUT, after which
+ * part of the payload (and the descriptors) may have gone: the connection is then only fit to close.
  */
 export function sendFds(socketFd: number, fds: number[], payload: Buffer): void {
   checkFd("socketFd", socketFd);
