@@ -108,10 +108,28 @@ function parseAlpn(data: ByteReader, hello: ClientHello): ClientHelloError | und
     const name = list.vector(1);
     if (name === undefined) return malformed("ALPN protocol name runs past its list");
     if (name.remaining === 0) return malformed("empty ALPN protocol name");
-    // Names are opaque bytes; latin1 keeps one character per byte, so nothing is lost or merged.
-    hello.alpn.push(name.buf.toString("latin1", name.pos, name.end));
+    hello.alpn.push(alpnName(name));
   }
   return undefined;
+}
+
+const COMMON_ALPN_NAMES = ["h2", "http/1.1"].map((name) => ({ name, bytes: Buffer.from(name, "latin1") }));
+
+/**
+ * The protocol name as a string. The names nearly every client sends are returned as shared constants,
+ * without decoding. Others are opaque bytes decoded as latin1, one character per byte, so nothing is
+ * lost or merged.
+ */
+function alpnName(name: ByteReader): string {
+  for (const common of COMMON_ALPN_NAMES) {
+    if (
+      common.bytes.length === name.remaining &&
+      name.buf.compare(common.bytes, 0, name.remaining, name.pos, name.end) === 0
+    ) {
+      return common.name;
+    }
+  }
+  return name.buf.toString("latin1", name.pos, name.end);
 }
 
 /** RFC 8446 §4.2.1: in a ClientHello, ProtocolVersion versions<2..254>. */
