@@ -171,6 +171,12 @@ describe("record layer errors", () => {
       parseClientHello(small.subarray(0, 9), { maxBytes: 60 }),
       ClientHelloErrorCode.HELLO_TOO_LARGE,
     );
+    // A NaN budget falls back to the default instead of disabling the bound.
+    expectError(parseClientHello(Buffer.from([22, 3, 1, 0x40, 0])), ClientHelloErrorCode.HELLO_TOO_LARGE);
+    expectError(
+      parseClientHello(Buffer.from([22, 3, 1, 0x40, 0]), { maxBytes: Number.NaN }),
+      ClientHelloErrorCode.HELLO_TOO_LARGE,
+    );
     // A huge declared hello is refused before it arrives.
     const huge = Buffer.from([22, 3, 1, 0, 4, 1, 0xff, 0xff, 0xff]);
     expectError(parseClientHello(huge), ClientHelloErrorCode.HELLO_TOO_LARGE);

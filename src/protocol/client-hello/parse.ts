@@ -19,7 +19,9 @@ const RANDOM_LENGTH = 32;
 const MAX_SESSION_ID_LENGTH = 32;
 
 export function parseClientHello(buf: Buffer, opts?: ParseClientHelloOptions): ClientHelloResult {
-  const maxBytes = opts?.maxBytes ?? DEFAULT_MAX_HELLO_BYTES;
+  // A NaN budget would disable every bound check; treat it as absent rather than throw.
+  const requested = opts?.maxBytes;
+  const maxBytes = requested === undefined || Number.isNaN(requested) ? DEFAULT_MAX_HELLO_BYTES : requested;
   const message = readClientHelloMessage(buf, maxBytes);
   if (message.kind !== "message") return message;
   const hello: ClientHello = {
