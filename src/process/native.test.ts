@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
-import { fork } from "node:child_process";
+import { execFile, fork, spawnSync } from "node:child_process";
 import { once } from "node:events";
 import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import { promisify } from "node:util";
 import {
   closeFd,
   connectUnix,
@@ -270,6 +271,68 @@ test("originalDst of a connection that was not redirected is null, or its own lo
   const unixFd = listenUnix(path, {});
   t.after(() => closeFd(unixFd));
   expectCode(() => originalDst(unixFd), "EAFNOSUPPORT");
+});
+
+/** The programs missing from PATH, among `names`. */
+function missingCommands(names: string[]): string[] {
+  return names.filter((name) => spawnSync("sh", ["-c", `command -v ${name}`]).status !== 0);
+}
+
+// Runs in a fresh network namespace (unshare -n), so its NAT rules touch nothing else: for IPv4, IPv6
+// and a dual-stack socket accepting IPv4 (a v4-mapped address), a client dials port D, a REDIRECT rule
+// sends it to the server's port, and the server reads D back with originalDst.
+const REDIRECT_PROBE = `
+import { execFileSync } from "node:child_process";
+import { once } from "node:events";
+import net from "node:net";
+import { handleFd, originalDst } from NATIVE_URL;
+execFileSync("ip", ["link", "set", "lo", "up"]);
+const cases = [
+  ["iptables", "127.0.0.1", { host: "127.0.0.1" }],
+  ["ip6tables", "::1", { host: "::1" }],
+  ["iptables", "127.0.0.1", { host: "::", ipv6Only: false }],
+];
+const results = [];
+for (const [tool, host, listenOn] of cases) {
+  const server = net.createServer();
+  server.listen({ port: 0, ...listenOn });
+  await once(server, "listening");
+  const port = server.address().port;
+  const dialled = 7000 + results.length;
+  execFileSync(tool, ["-t", "nat", "-A", "OUTPUT", "-p", "tcp", "-d", host, "--dport", String(dialled),
+    "-j", "REDIRECT", "--to-ports", String(port)]);
+  const client = net.connect(dialled, host);
+  const [accepted] = await once(server, "connection");
+  results.push({ host, dialled, port, dst: originalDst(handleFd(accepted)) });
+  client.destroy();
+  accepted.destroy();
+  server.close();
+}
+process.stdout.write(JSON.stringify(results));
+`;
+
+test("originalDst reads the port a client dialled before an iptables REDIRECT", async (t) => {
+  const missing = missingCommands(["unshare", "ip", "iptables", "ip6tables"]);
+  const why = missing.length > 0 ? `needs ${missing.join(", ")} (apt-get install iptables)` : "needs root";
+  if (missing.length > 0 || process.getuid!() !== 0) {
+    if (process.env.CI === "true") assert.fail(`this test ${why}`);
+    t.skip(why);
+    return;
+  }
+  const probe = join(await tempDir(t), "probe.mjs");
+  await writeFile(
+    probe,
+    REDIRECT_PROBE.replace("NATIVE_URL", JSON.stringify(new URL("./native.ts", import.meta.url).href)),
+  );
+  const { stdout } = await promisify(execFile)("unshare", ["-n", process.execPath, probe], {
+    timeout: 20_000,
+  });
+  const results = JSON.parse(stdout) as { host: string; dialled: number; port: number; dst: unknown }[];
+  assert.equal(results.length, 3);
+  for (const { host, dialled, port, dst } of results) {
+    assert.notEqual(port, dialled);
+    assert.deepEqual(dst, { address: host, port: dialled, family: host.includes(":") ? 6 : 4 });
+  }
 });
 
 test("without the built addon every call throws WEIR_NATIVE_MISSING with a way out", async (t) => {
