@@ -11,6 +11,11 @@
  * `errno` its negated number, `syscall` the call that failed. The TypeScript
  * wrapper (src/process/native.ts) validates arguments before they reach us;
  * the checks here only keep a wrong call from doing harm.
+ *
+ * listeners.c    listenTcp, listenUnix, connectUnix, localPort, closeFd
+ * fd_passing.c   sendFds, recvFds (SCM_RIGHTS)
+ * socket_info.c  originalDst (SO_ORIGINAL_DST), peerCredentials (SO_PEERCRED)
+ * napi_helpers.c values, Node-shaped errors, arguments, deadlines
  */
 #include "weir_native.h"
 
