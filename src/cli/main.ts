@@ -10,7 +10,7 @@ import { renderEffective } from "../config/render/show.ts";
 import { configSchema } from "../config/schema/index.ts";
 import { type ParsedArgs, parseCommandLine, UsageError } from "./args.ts";
 import { helpText } from "./help.ts";
-import { run } from "./run.ts";
+import { control, run } from "./run.ts";
 import { VERSION } from "./version.ts";
 
 /** The embedded default config: what `npm start` and a bare `weir run` serve. */
@@ -48,7 +48,13 @@ async function main(argv: string[]): Promise<number> {
     case "run": {
       const loaded = load(args);
       if (!loaded.ok) return 2;
-      return run(loaded, { upgrade: args.upgrade });
+      return run(loaded, { upgrade: args.upgrade, reload: () => loadConfig(loadInput(args)) });
+    }
+    case "reload":
+    case "stop": {
+      const loaded = load(args);
+      if (!loaded.ok) return 2;
+      return control(loaded.config, command);
     }
     case "config":
       return configCommand(sub, args);
@@ -83,9 +89,13 @@ function configCommand(sub: string | undefined, args: ParsedArgs): number {
 
 /** Load and validate; on failure print every problem, one per line. */
 function load(args: ParsedArgs): LoadResult {
-  const result = loadConfig({ file: args.configFile ?? QUICKSTART, env: process.env, flags: args.flags });
+  const result = loadConfig(loadInput(args));
   if (!result.ok) for (const p of result.problems) process.stderr.write(`${formatProblem(p)}\n`);
   return result;
+}
+
+function loadInput(args: ParsedArgs) {
+  return { file: args.configFile ?? QUICKSTART, env: process.env, flags: args.flags };
 }
 
 function usage(message: string): number {

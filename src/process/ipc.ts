@@ -1,0 +1,42 @@
+// The messages between the supervisor and a worker, over the IPC channel of child_process.fork (structured
+// clone: `serialization: "advanced"`). The listening sockets themselves do not travel here: they are the
+// child's descriptors 4, 5, ... (the fork's `stdio` array), and `start` says which listener each one is.
+import type { Config } from "../config/schema/index.ts";
+import type { Identity } from "./privileges.ts";
+
+/** First descriptor of the passed listening sockets in a worker: after stdin, stdout, stderr and IPC. */
+export const FIRST_LISTENER_FD = 4;
+
+export interface StartMessage {
+  type: "start";
+  /** Worker number within its generation, for logs. */
+  worker: number;
+  /** The supervisor's generation counter: 1 at start, +1 per reload. */
+  generation: number;
+  /** The config the supervisor validated: workers never read the file themselves. */
+  config: Config;
+  identity: Identity;
+  /** Listener name → descriptor number in the worker. */
+  fds: Record<string, number>;
+}
+
+export type ToWorker =
+  | StartMessage
+  /** Stop accepting now; in-flight work may finish for `graceMs`, then the rest is closed and it exits. */
+  | { type: "stop"; graceMs: number }
+  /** prom-client's getMetricsAsJSON() of this worker, answered with the same `id`. */
+  | { type: "metrics"; id: number }
+  /** Reopen file log outputs (log rotation); the supervisor has already created the new files. */
+  | { type: "reopen" };
+
+export type FromWorker =
+  | { type: "ready" }
+  /** Setup failed for a reason a restart will not fix (privileges, listener); the worker exits after. */
+  | { type: "fatal"; message: string }
+  | { type: "metrics"; id: number; metrics: unknown[] };
+
+export function isMessage<T extends { type: string }>(value: unknown): value is T {
+  return (
+    typeof value === "object" && value !== null && typeof (value as { type?: unknown }).type === "string"
+  );
+}

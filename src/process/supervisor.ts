@@ -1,0 +1,383 @@
+// Stage 1: the supervisor. It runs as the launching user, validates the config, binds every listener,
+// prepares the log files, runs the admin API and the upgrade socket, and forks the workers that serve.
+// It never serves traffic. Signals: SIGTERM/SIGINT stop, SIGHUP reloads, SIGUSR1 reopens logs.
+//
+// A reload is a transaction (the Caddy way): the new config is validated, its new listeners bound and its
+// workers started on the same sockets; only when every new worker serves do the old ones drain. If any
+// step fails, what it created is closed again and the old workers keep serving, untouched.
+import { unlinkSync } from "node:fs";
+import type { Server } from "node:http";
+import type { Server as NetServer } from "node:net";
+import { AggregatorRegistry } from "prom-client";
+import type { LoadResult } from "../config/load.ts";
+import { formatProblem } from "../config/problems.ts";
+import type { Config } from "../config/schema/index.ts";
+import { removeStaleSocket } from "../listener/bind.ts";
+import { startAdmin } from "../observe/admin.ts";
+import { createLogger, type Logger, type LogOutput, openOutput } from "../observe/log.ts";
+import { Crew } from "./crew.ts";
+import { prepareLogFiles } from "./log-files.ts";
+import { closeFd } from "./native.ts";
+import { removePidFile, writePidFile } from "./pid-file.ts";
+import { type Identity, resolveIdentity } from "./privileges.ts";
+import { ListenError } from "./serve.ts";
+import { handleSignals } from "./signals.ts";
+import { ListenerSockets } from "./sockets.ts";
+import { type Handoff, receiveHandoff, serveUpgrades } from "./upgrade.ts";
+
+/** How long /metrics waits for each worker's registry. */
+const METRICS_TIMEOUT_MS = 2_000;
+
+export interface SupervisorOptions {
+  /** The validated config to start with. */
+  config: Config;
+  /** Loads and validates the config again (same file, environment and flags), for SIGHUP. */
+  reload: () => LoadResult;
+  /** Take the listening sockets over from the instance serving `system.upgrade_socket`. */
+  upgrade: boolean;
+}
+
+/** A start that failed for a reason the user must fix; `message` is the one line to print. */
+export class StartError extends Error {
+  readonly code = "WEIR_START";
+}
+
+type State = "starting" | "serving" | "reloading" | "stopping";
+
+export class Supervisor {
+  #config: Config;
+  readonly #reload: () => LoadResult;
+  readonly #upgrade: boolean;
+  #output: LogOutput;
+  #log: Logger;
+  #state: State = "starting";
+  #generation = 1;
+  #crew: Crew | undefined;
+  readonly #draining = new Set<Crew>();
+  readonly #sockets = new ListenerSockets();
+  #admin: Server | undefined;
+  #upgradeServer: NetServer | undefined;
+  #upgradePath: string | undefined;
+  #pidFile: string | undefined;
+  #reloadAgain = false;
+  /** A stop signal that arrived while starting: acted on once started. */
+  #stopAfterStart: string | undefined;
+  /** Workers of a reload that are still starting, stopped too if a stop comes meanwhile. */
+  #pendingCrew: Crew | undefined;
+  #removeSignals: (() => void) | undefined;
+  #exit: ((code: number) => void) | undefined;
+  readonly #done = new Promise<number>((resolve) => {
+    this.#exit = resolve;
+  });
+
+  constructor(opts: SupervisorOptions) {
+    this.#config = opts.config;
+    this.#reload = opts.reload;
+    this.#upgrade = opts.upgrade;
+    this.#output = openOutput(opts.config.log.output);
+    this.#log = createLogger(opts.config.log.level, this.#output, { role: "supervisor" });
+  }
+
+  get log(): Logger {
+    return this.#log;
+  }
+
+  /** Starts everything; resolves when the workers serve. Throws StartError or ListenError. */
+  async start(): Promise<void> {
+    // Handlers first: a SIGHUP's default action would kill us while workers are starting.
+    this.#removeSignals = handleSignals({
+      stop: (signal) => void this.stop(signal),
+      reload: () => void this.reload(),
+      reopenLogs: () => this.reopenLogs(),
+    });
+    try {
+      await this.#start();
+    } catch (err) {
+      this.#removeSignals();
+      this.#sockets.closeAll(true);
+      throw err;
+    }
+  }
+
+  async #start(): Promise<void> {
+    const config = this.#config;
+    const identity = this.#identity(config);
+    const upgradePath = config.system.upgrade_socket;
+    let handoff: Handoff | undefined;
+    if (this.#upgrade) {
+      if (upgradePath === undefined)
+        throw new StartError("--upgrade needs system.upgrade_socket in the config");
+      try {
+        handoff = receiveHandoff(upgradePath);
+      } catch (err) {
+        throw new StartError((err as Error).message);
+      }
+      this.#sockets.adopt(handoff.sockets);
+      this.#log.info(
+        { from: handoff.pid, sockets: handoff.sockets.length },
+        "upgrade: listening sockets received",
+      );
+    } else if (upgradePath !== undefined) {
+      try {
+        await removeStaleSocket(upgradePath);
+      } catch (err) {
+        throw new StartError(
+          `system.upgrade_socket ${upgradePath}: ${(err as Error).message} (another weir instance? use weir run --upgrade)`,
+        );
+      }
+    }
+    try {
+      const prepared = await this.#sockets.prepare(config);
+      prepareLogFiles(config, identity);
+      const crew = new Crew(
+        { generation: this.#generation, config, identity, listeners: prepared.byName },
+        this.#log,
+      );
+      await crew.start().catch((err: Error) => {
+        throw new StartError(`workers could not start: ${err.message}`);
+      });
+      this.#crew = crew;
+    } catch (err) {
+      handoff?.abort();
+      throw err;
+    }
+    if (handoff) {
+      handoff.confirm();
+      // Sockets of listeners the old config had and ours does not: ours now, closed and removed.
+      this.#sockets.retain(config);
+    }
+    if (upgradePath !== undefined) {
+      const reuse = handoff?.upgradePath === upgradePath ? handoff.upgradeFd : undefined;
+      if (handoff && reuse === undefined) closeFd(handoff.upgradeFd);
+      this.#upgradeServer = await serveUpgrades(upgradePath, reuse, {
+        sockets: () => this.#sockets.all,
+        canHandOver: () => this.#state === "serving",
+        handedOver: () => void this.stop("upgrade"),
+        log: this.#log,
+      });
+      this.#upgradePath = upgradePath;
+    }
+    await this.#startAdmin(config);
+    if (config.system.pid_file !== undefined) {
+      writePidFile(config.system.pid_file);
+      this.#pidFile = config.system.pid_file;
+    }
+    this.#state = "serving";
+    this.#log.info(
+      {
+        workers: config.system.workers,
+        pids: this.#crew?.workers.map((w) => w.pid),
+        uid: identity.uid,
+        gid: identity.gid,
+        listeners: Object.fromEntries(this.#sockets.all.map((s) => [s.key, s.port ?? s.path])),
+      },
+      "weir started",
+    );
+    if (this.#stopAfterStart !== undefined) void this.stop(this.#stopAfterStart);
+  }
+
+  /** Resolves with the exit code once stopped. */
+  get done(): Promise<number> {
+    return this.#done;
+  }
+
+  /** Worker pids of the serving generation. */
+  get workerPids(): number[] {
+    return (this.#crew?.workers ?? []).flatMap((w) => (w.pid === undefined ? [] : [w.pid]));
+  }
+
+  #identity(config: Config): Identity {
+    try {
+      return resolveIdentity(config.system);
+    } catch (err) {
+      throw new StartError((err as Error).message);
+    }
+  }
+
+  async #startAdmin(config: Config): Promise<void> {
+    const listen = config.admin.listen;
+    if (listen === undefined) return;
+    this.#admin = await startAdmin(
+      listen,
+      {
+        metrics: () => this.#metrics(),
+        ready: () => this.#state === "serving" || this.#state === "reloading",
+      },
+      this.#log,
+    ).catch((err) => {
+      throw new ListenError("admin", listen, err);
+    });
+  }
+
+  /** Every worker's registry, combined (counters summed, gauges per prom-client's aggregation rules). */
+  async #metrics(): Promise<{ contentType: string; body: string }> {
+    const crews = [this.#crew, ...this.#draining].filter((c): c is Crew => c !== undefined);
+    const all = (await Promise.all(crews.map((c) => c.metrics(METRICS_TIMEOUT_MS)))).flat();
+    const registry = AggregatorRegistry.aggregate(all.filter((m) => m.length > 0) as never[]);
+    return { contentType: registry.contentType, body: await registry.metrics() };
+  }
+
+  /** SIGHUP. Signals arriving during a reload are folded into one more reload after it. */
+  async reload(): Promise<void> {
+    if (this.#state === "reloading") {
+      this.#reloadAgain = true;
+      return;
+    }
+    if (this.#state !== "serving") return;
+    this.#state = "reloading";
+    try {
+      do {
+        this.#reloadAgain = false;
+        await this.#reloadOnce();
+      } while (this.#reloadAgain && this.#state === "reloading");
+    } finally {
+      if (this.#state === "reloading") this.#state = "serving";
+    }
+  }
+
+  async #reloadOnce(): Promise<void> {
+    const started = performance.now();
+    const loaded = this.#reload();
+    if (!loaded.ok) {
+      for (const p of loaded.problems)
+        this.#log.error({ problem: formatProblem(p) }, "config reload: invalid config");
+      this.#log.error(
+        { problems: loaded.problems.length },
+        "config reload failed; still serving the previous config",
+      );
+      return;
+    }
+    const config = loaded.config;
+    const old = this.#config;
+    for (const key of ["upgrade_socket", "pid_file"] as const) {
+      if (config.system[key] !== old.system[key])
+        this.#log.warn(
+          { option: `system.${key}` },
+          "config reload: this option changes only with a restart or upgrade",
+        );
+    }
+    let identity: Identity;
+    let prepared: Awaited<ReturnType<ListenerSockets["prepare"]>>;
+    try {
+      identity = resolveIdentity(config.system);
+      prepared = await this.#sockets.prepare(config);
+      prepareLogFiles(config, identity);
+    } catch (err) {
+      this.#log.error(
+        { err: (err as Error).message },
+        "config reload failed; still serving the previous config",
+      );
+      return;
+    }
+    const generation = this.#generation + 1;
+    const crew = new Crew({ generation, config, identity, listeners: prepared.byName }, this.#log);
+    this.#pendingCrew = crew;
+    try {
+      await crew.start();
+    } catch (err) {
+      this.#pendingCrew = undefined;
+      this.#sockets.discard(prepared.added);
+      this.#log.error(
+        { err: (err as Error).message },
+        "config reload: new workers failed; still serving the previous config",
+      );
+      return;
+    }
+    this.#pendingCrew = undefined;
+    if (this.#state !== "reloading") {
+      // A stop arrived while the new workers started: they go too.
+      await crew.stop(0, config.system.shutdown_timeout);
+      return;
+    }
+    const previous = this.#crew;
+    this.#crew = crew;
+    this.#config = config;
+    this.#generation = generation;
+    const removed = this.#sockets.retain(config);
+    this.#log.info(
+      {
+        generation,
+        ms: Math.round(performance.now() - started),
+        pids: crew.workers.map((w) => w.pid),
+        removed: removed.map((s) => s.key),
+      },
+      "config reloaded; new workers serve, old ones drain",
+    );
+    if (previous) this.#drain(previous, old);
+    if (config.admin.listen !== old.admin.listen) {
+      this.#admin?.close();
+      this.#admin = undefined;
+      await this.#startAdmin(config).catch((err: Error) =>
+        this.#log.error({ err: err.message }, "config reload: admin API could not move"),
+      );
+    }
+  }
+
+  #drain(crew: Crew, config: Config): void {
+    this.#draining.add(crew);
+    void crew.stop(config.system.grace_period, config.system.shutdown_timeout).then(() => {
+      this.#draining.delete(crew);
+      this.#log.info({ generation: crew.spec.generation }, "old workers drained");
+    });
+  }
+
+  /** SIGUSR1: create files moved away by a rotation, then have every process reopen its outputs. */
+  reopenLogs(): void {
+    try {
+      prepareLogFiles(this.#config, resolveIdentity(this.#config.system));
+    } catch (err) {
+      this.#log.error({ err: (err as Error).message }, "log files could not be reopened");
+      return;
+    }
+    this.#output.reopen();
+    this.#crew?.reopenLogs();
+    for (const c of this.#draining) c.reopenLogs();
+    this.#log.info("log files reopened");
+  }
+
+  /**
+   * Graceful stop (a signal, or "upgrade" once a new instance serves). Workers drain for grace_period;
+   * any still running at shutdown_timeout is killed. After an upgrade no socket file is removed: the new
+   * instance serves the same sockets.
+   */
+  async stop(reason: string): Promise<void> {
+    if (this.#state === "stopping") return;
+    const handedOver = reason === "upgrade";
+    if (this.#state === "starting") {
+      this.#stopAfterStart = reason;
+      return;
+    }
+    this.#state = "stopping";
+    const { grace_period, shutdown_timeout } = this.#config.system;
+    this.#log.info({ reason, grace_ms: grace_period }, "stopping");
+    const hardStop = setTimeout(() => {
+      this.#log.warn("shutdown_timeout reached; exiting");
+      this.#finish(0, !handedOver);
+    }, shutdown_timeout + 1_000);
+    hardStop.unref();
+    this.#admin?.close();
+    this.#admin?.closeAllConnections();
+    this.#upgradeServer?.close();
+    const crews = [this.#crew, this.#pendingCrew, ...this.#draining].filter(
+      (c): c is Crew => c !== undefined,
+    );
+    await Promise.all(crews.map((c) => c.stop(grace_period, shutdown_timeout)));
+    clearTimeout(hardStop);
+    this.#log.info("stopped");
+    this.#finish(0, !handedOver);
+  }
+
+  #finish(code: number, removeFiles: boolean): void {
+    this.#sockets.closeAll(removeFiles);
+    if (removeFiles && this.#upgradePath !== undefined) {
+      try {
+        // The listening upgrade socket was passed to Node as a descriptor, so Node never unlinks it.
+        unlinkSync(this.#upgradePath);
+      } catch {}
+    }
+    if (this.#pidFile !== undefined) removePidFile(this.#pidFile);
+    this.#removeSignals?.();
+    this.#output.flush();
+    this.#exit?.(code);
+  }
+}

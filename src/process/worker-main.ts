@@ -1,0 +1,78 @@
+// A worker process (stage 2): forked by the supervisor with the listening sockets as descriptors 4, 5, ...
+// It waits for `start`, drops privileges first, provisions the config it was given, serves those sockets,
+// and says `ready`. It stops on `stop`, on SIGTERM/SIGINT (a whole process group or cgroup being
+// stopped), or when the supervisor is gone (IPC disconnect): always gracefully, then exits 0.
+import { type Generation, provision } from "../generation.ts";
+import type { ListenSource } from "../listener/listener.ts";
+import { type FromWorker, isMessage, type StartMessage, type ToWorker } from "./ipc.ts";
+import { dropPrivileges } from "./privileges.ts";
+import { type Serving, startListeners } from "./serve.ts";
+
+let gen: Generation | undefined;
+let serving: Serving | undefined;
+let stopping = false;
+
+function send(message: FromWorker, then?: () => void): void {
+  if (process.connected) process.send?.(message, undefined, {}, () => then?.());
+  else then?.();
+}
+
+async function start(message: StartMessage): Promise<void> {
+  try {
+    dropPrivileges(message.identity);
+    gen = provision(message.config, { worker: message.worker, generation: message.generation });
+    const sources = new Map<string, ListenSource>();
+    for (const [name, fd] of Object.entries(message.fds)) sources.set(name, { fd });
+    serving = await startListeners(gen, sources);
+  } catch (err) {
+    for (const o of gen?.outputs ?? []) o.flush();
+    send({ type: "fatal", message: (err as Error).message }, () => process.exit(1));
+    return;
+  }
+  if (stopping) return stop(message.config.system.grace_period);
+  send({ type: "ready" });
+}
+
+async function stop(graceMs: number): Promise<void> {
+  if (stopping && serving === undefined) return;
+  stopping = true;
+  const s = serving;
+  serving = undefined;
+  if (s === undefined) {
+    if (gen === undefined) process.exit(0);
+    return; // still starting: start() calls stop() once its listeners exist
+  }
+  await s.close(graceMs);
+  for (const o of gen?.outputs ?? []) o.flush();
+  process.exit(0);
+}
+
+process.on("message", (message: unknown) => {
+  if (!isMessage<ToWorker>(message)) return;
+  switch (message.type) {
+    case "start":
+      void start(message);
+      break;
+    case "stop":
+      void stop(message.graceMs);
+      break;
+    case "metrics":
+      void (gen?.metrics.registry.getMetricsAsJSON() ?? Promise.resolve([])).then(
+        (metrics) => send({ type: "metrics", id: message.id, metrics }),
+        () => send({ type: "metrics", id: message.id, metrics: [] }),
+      );
+      break;
+    case "reopen":
+      for (const o of gen?.outputs ?? []) o.reopen();
+      break;
+  }
+});
+
+const graceful = () => void stop(gen?.config.system.grace_period ?? 0);
+process.on("SIGTERM", graceful);
+process.on("SIGINT", graceful);
+process.on("disconnect", graceful);
+// The supervisor alone acts on these; a terminal hangup or `kill -USR1` on the group must not kill us
+// (SIGHUP's default) or open the inspector (SIGUSR1's default in Node).
+process.on("SIGHUP", () => {});
+process.on("SIGUSR1", () => {});
