@@ -48,7 +48,7 @@ export function resolveIdentity(system: SystemPrivileges): Identity {
     throw new PrivilegeError(
       system.user === undefined
         ? "weir was started as root without system.user: workers would run as root. Set system.user " +
-            '(e.g. "nobody"), or system.allow_root_workers = true if you really mean it'
+            '(e.g. "nobody"), or system.allow_root_workers = true (WEIR_ALLOW_ROOT_WORKERS=true) if you really mean it'
         : `system.user "${system.user}" is root; set system.allow_root_workers = true if you really mean it`,
     );
   }

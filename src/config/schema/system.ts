@@ -23,7 +23,8 @@ export const systemSchema = z
     ),
     allow_root_workers: doc(
       z.boolean().prefault(false),
-      "Allow workers to run as root. Refused otherwise: a worker parses untrusted input.",
+      "Allow workers to run as root (started as root without `user`, or `user` is root). Refused otherwise: a worker parses untrusted input.",
+      { env: "WEIR_ALLOW_ROOT_WORKERS" },
     ),
     upgrade_socket: path("Unix socket through which `weir run --upgrade` takes the listening sockets over.", {
       example: "/run/weir/upgrade.sock",
