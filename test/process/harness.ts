@@ -213,10 +213,11 @@ export const isRoot = process.getuid?.() === 0;
 export function startThrough(
   program: string,
   args: string[],
-  opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+  opts: { env?: NodeJS.ProcessEnv; cwd?: string; detached?: boolean } = {},
 ) {
   const child = spawn(program, args, {
     cwd: opts.cwd ?? ROOT,
+    detached: opts.detached ?? false,
     env: { ...process.env, ...opts.env },
     stdio: ["ignore", "pipe", "pipe"],
   });
