@@ -32,7 +32,8 @@ export async function freePort(host = "127.0.0.1", below1024 = false): Promise<n
     await new Promise((r) => s.close(r));
     return port;
   }
-  for (const port of [80, 81, 82, 88, 8, 9, 555, 777, 999, 1000, 1001, 1002, 1020]) {
+  // Port 80 is left to the processes.toml contract test, which needs exactly it.
+  for (const port of [81, 82, 88, 8, 9, 555, 777, 999, 1000, 1001, 1002, 1020]) {
     const s = createNetServer();
     const ok = await new Promise<boolean>((resolve) => {
       s.once("error", () => resolve(false));
