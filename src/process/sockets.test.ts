@@ -21,7 +21,7 @@ function config(listeners: Record<string, string>): Config {
 
 const connects = (opts: { port: number; host: string } | { path: string }) =>
   new Promise<boolean>((resolve) => {
-    const s = connect(opts as Parameters<typeof connect>[0]);
+    const s = connect(opts as import("node:net").NetConnectOpts);
     s.once("connect", () => {
       s.destroy();
       resolve(true);
