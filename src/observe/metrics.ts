@@ -57,6 +57,12 @@ export function createMetrics() {
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     }),
+    httpErrors: new Counter({
+      name: "weir_http_errors_total",
+      help: "HTTP requests that failed (answered 4xx/5xx by weir, or cut), by listener and error code (src/http/errors.ts).",
+      labelNames: ["listener", "code"] as const,
+      registers,
+    }),
     protocolErrors: new Counter({
       name: "weir_protocol_errors_total",
       help: "Malformed input from clients (bad HTTP, PROXY header, ClientHello), by listener and code.",

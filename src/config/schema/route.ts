@@ -11,6 +11,13 @@ const respondSchema = z.strictObject({
 });
 
 export const routeSchema = z.strictObject({
+  name: doc(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]+$/)
+      .optional(),
+    'Name of this route in the access log and metrics; leave out for its position ("#0", "#1", ...).',
+  ),
   listeners: doc(
     z.array(z.string().min(1)).optional(),
     "Listeners this route applies to; leave out for every HTTP listener.",

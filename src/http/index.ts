@@ -1,0 +1,175 @@
+// weir's HTTP reverse proxy as the listener sees it: `createHttpService(gen, listener)` compiles the
+// routes and phases of one listener once per generation, and `handle` takes each accepted connection,
+// tells HTTP/2 prior knowledge from HTTP/1 by its first bytes, and hands it to the node:http or
+// node:http2 front end. `close` drains gracefully.
+import type { Http2Session } from "node:http2";
+import type { Socket } from "node:net";
+import type { Generation } from "../generation.ts";
+import type { ConnectionContext, ConnectionHandler } from "../listener/connection.ts";
+import { detectProtocol } from "../protocol/detect.ts";
+import { acquirePools, releasePools } from "../upstream/pool/index.ts";
+import { accessLogFilter } from "./access-log.ts";
+import { balancerFilter, routingFilter } from "./builtin-filters.ts";
+import { forwardedHeaders } from "./forwarded.ts";
+import { createHttp1Server, tagSocket } from "./h1.ts";
+import { createHttp2Server, tagSession } from "./h2.ts";
+import { compilePhases, type HttpFilter } from "./phases.ts";
+import { ProxyEngine } from "./proxy.ts";
+import type { ConnectionState } from "./request-context.ts";
+import { compileRoutes } from "./routes.ts";
+import { compileTrusted, displayAddress } from "./trusted.ts";
+
+export interface HttpService {
+  /** Serve one accepted connection of an HTTP listener. The socket may already have had its first bytes read
+   *  and unshifted back (detection on "auto" listeners). Detect h2c prior knowledge vs HTTP/1 yourself. */
+  handle: ConnectionHandler;
+  /** Graceful drain: stop keep-alive reuse, let in-flight requests finish, resolve when all are done or
+   *  after `graceMs`, then destroy what is left. */
+  close(graceMs: number): Promise<void>;
+}
+
+export { HTTP_ERRORS, HttpError } from "./errors.ts";
+export type { HttpFilter, Phases, Reply, Verdict } from "./phases.ts";
+export type { RequestContext } from "./request-context.ts";
+
+/** How long a silent new connection may wait for its first bytes when header_timeout is 0s. */
+const DETECT_TIMEOUT_FALLBACK_MS = 10_000;
+
+export function createHttpService(
+  gen: Generation,
+  listenerName: string,
+  extraFilters: readonly HttpFilter[] = [],
+): HttpService {
+  const listener = gen.config.listeners[listenerName];
+  if (listener === undefined) throw new Error(`no listener named "${listenerName}"`);
+  const http = listener.http;
+  const trust = compileTrusted(http.trusted_proxies);
+  const pools = acquirePools(gen);
+  const sockets = new Set<Socket>();
+  const sessions = new Set<Http2Session>();
+  let draining = false;
+  let closing: Promise<void> | undefined;
+
+  const phases = compilePhases([
+    routingFilter(compileRoutes(gen, listenerName)),
+    balancerFilter,
+    ...extraFilters,
+    forwardedHeaders,
+    accessLogFilter(gen, listenerName),
+  ]);
+  const engine = new ProxyEngine(gen, listenerName, phases, pools, {
+    draining: () => draining,
+    // A response that finishes while draining takes its idle HTTP/1 connection with it.
+    onFinished: (ctx) => {
+      if (draining && !ctx.isH2 && ctx.conn.inflight === 0) (ctx.req as { socket?: Socket }).socket?.end();
+    },
+  });
+  const h1 = createHttp1Server(engine, http);
+  const h2 = createHttp2Server(engine, http, (session) => {
+    const socket = session.socket as Socket & { [kConnOf]?: ConnectionState };
+    const conn = socket[kConnOf];
+    if (conn === undefined) return void session.destroy();
+    tagSession(session, conn);
+    sessions.add(session);
+    session.once("close", () => sessions.delete(session));
+    if (draining) session.close();
+  });
+
+  function serve(socket: Socket, conn: ConnectionState, first: Buffer | undefined): void {
+    if (first !== undefined && first.length > 0) socket.unshift(first);
+    if (draining) return void socket.destroy();
+    const kind = first === undefined ? "http1" : detectProtocol(first);
+    if (kind === "http2") {
+      (socket as Socket & { [kConnOf]?: ConnectionState })[kConnOf] = conn;
+      // node:http2 reads bytes already buffered on the socket itself; resuming would lose them.
+      h2.emit("connection", socket);
+    } else {
+      tagSocket(socket, conn);
+      h1.emit("connection", socket);
+      // node:http reads the socket's handle directly; bytes unshifted back only flow once resumed.
+      socket.resume();
+    }
+  }
+
+  const handle: ConnectionHandler = (socket: Socket, ctx: ConnectionContext) => {
+    const conn: ConnectionState = {
+      ctx,
+      trusted: trust(ctx.clientAddress),
+      client: displayAddress(ctx.clientAddress),
+      proto: (socket as Socket & { encrypted?: boolean }).encrypted === true ? "https" : "http",
+      inflight: 0,
+    };
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+    socket.on("error", () => socket.destroy());
+    if (draining) return void socket.destroy();
+    readPreface(
+      socket,
+      (first) => serve(socket, conn, first),
+      http.header_timeout || DETECT_TIMEOUT_FALLBACK_MS,
+    );
+  };
+
+  async function close(graceMs: number): Promise<void> {
+    closing ??= drain(graceMs);
+    return closing;
+  }
+
+  async function drain(graceMs: number): Promise<void> {
+    draining = true;
+    const deadline = Date.now() + graceMs;
+    for (const session of sessions) session.close();
+    // Idle HTTP/1 connections go now; busy ones close after their response (Connection: close).
+    (h1 as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+    await waitFor(() => sockets.size === 0, graceMs);
+    for (const socket of sockets) socket.destroy();
+    for (const session of sessions) session.destroy();
+    h1.close(() => {});
+    await releasePools(gen, Math.max(0, deadline - Date.now()));
+  }
+
+  return { handle, close };
+}
+
+const kConnOf = Symbol("weir.pendingConnection");
+
+/**
+ * Collects the client's first bytes until HTTP/2's preface is ruled in or out, then unshifts them and
+ * calls `done`. The bytes are read once and put back; nothing is lost or consumed.
+ */
+function readPreface(socket: Socket, done: (first: Buffer | undefined) => void, timeoutMs: number): void {
+  let received: Buffer | undefined;
+  // A client that sends nothing within the header timeout is dropped (slowloris before the first byte).
+  const timer = setTimeout(() => {
+    socket.off("data", onData);
+    socket.off("end", finish);
+    socket.destroy();
+  }, timeoutMs);
+  const finish = (): void => {
+    clearTimeout(timer);
+    socket.off("data", onData);
+    socket.off("end", finish);
+    socket.pause();
+    done(received);
+  };
+  const onData = (chunk: Buffer): void => {
+    received = received === undefined ? chunk : Buffer.concat([received, chunk]);
+    if (detectProtocol(received) !== "incomplete") finish();
+  };
+  socket.on("data", onData);
+  socket.once("end", finish);
+}
+
+function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const deadline = Date.now() + timeoutMs;
+    const check = (): void => {
+      if (condition() || Date.now() >= deadline) {
+        resolve();
+        return;
+      }
+      setTimeout(check, 20);
+    };
+    check();
+  });
+}

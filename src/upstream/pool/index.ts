@@ -1,0 +1,103 @@
+// One undici Pool per upstream endpoint, created on first use and shared by every HTTP listener of a
+// generation: keep-alive reuse for HTTP/1.1, multiplexed streams for `h2 = true` upstreams (HTTP/2 by
+// prior knowledge). The pools of a generation are closed when the last listener using them closes.
+import { type Dispatcher, Pool } from "undici";
+import type { Generation } from "../../generation.ts";
+import type { Endpoint } from "../endpoint.ts";
+import type { Upstream } from "../upstream.ts";
+
+/** Streams one HTTP/2 connection carries before the pool opens another. */
+const H2_STREAMS_PER_CONNECTION = 100;
+
+export class EndpointPools {
+  readonly #byUpstream = new Map<Upstream, Map<string, Pool>>();
+  #closed = false;
+
+  /** The pool for `endpoint` of `upstream`; endpoints are keyed by "host:port", so a new endpoint
+   * set that repeats an address keeps its pool. */
+  get(upstream: Upstream, endpoint: Endpoint): Dispatcher {
+    let pools = this.#byUpstream.get(upstream);
+    if (pools === undefined) {
+      pools = new Map();
+      this.#byUpstream.set(upstream, pools);
+    }
+    let pool = pools.get(endpoint.key);
+    if (pool === undefined) {
+      pool = createPool(upstream, endpoint);
+      pools.set(endpoint.key, pool);
+    }
+    return pool;
+  }
+
+  /** Connections open and requests queued or running, over all pools (for leak checks and stats). */
+  stats(): { connected: number; running: number; pending: number } {
+    let connected = 0;
+    let running = 0;
+    let pending = 0;
+    for (const pools of this.#byUpstream.values()) {
+      for (const pool of pools.values()) {
+        connected += pool.stats.connected;
+        running += pool.stats.running;
+        pending += pool.stats.pending;
+      }
+    }
+    return { connected, running, pending };
+  }
+
+  /** Lets running requests finish for up to `graceMs`, then destroys whatever is left. */
+  async close(graceMs: number): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const pools = [...this.#byUpstream.values()].flatMap((m) => [...m.values()]);
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, graceMs);
+    });
+    await Promise.race([Promise.allSettled(pools.map((p) => p.close())), deadline]);
+    clearTimeout(timer);
+    await Promise.allSettled(pools.map((p) => (p.destroyed ? undefined : p.destroy())));
+  }
+}
+
+function createPool(upstream: Upstream, endpoint: Endpoint): Pool {
+  const c = upstream.config;
+  const host = endpoint.host.includes(":") ? `[${endpoint.host}]` : endpoint.host;
+  return new Pool(`http://${host}:${endpoint.port}`, {
+    connections: c.max_connections,
+    connectTimeout: c.connect_timeout,
+    headersTimeout: c.response_timeout,
+    bodyTimeout: c.response_timeout,
+    keepAliveTimeout: c.idle_timeout,
+    keepAliveMaxTimeout: c.idle_timeout,
+    ...(c.h2
+      ? {
+          allowH2: true,
+          connect: { useH2c: true } as never,
+          pipelining: H2_STREAMS_PER_CONNECTION,
+          maxConcurrentStreams: H2_STREAMS_PER_CONNECTION,
+        }
+      : {}),
+  });
+}
+
+const shared = new WeakMap<Generation, { pools: EndpointPools; users: number }>();
+
+/** The generation's pools; every acquire is matched by one `releasePools`. */
+export function acquirePools(gen: Generation): EndpointPools {
+  let entry = shared.get(gen);
+  if (entry === undefined) {
+    entry = { pools: new EndpointPools(), users: 0 };
+    shared.set(gen, entry);
+  }
+  entry.users++;
+  return entry.pools;
+}
+
+/** Drops one user; the last one closes the pools (running requests get `graceMs`). */
+export async function releasePools(gen: Generation, graceMs: number): Promise<void> {
+  const entry = shared.get(gen);
+  if (entry === undefined) return;
+  if (--entry.users > 0) return;
+  shared.delete(gen);
+  await entry.pools.close(graceMs);
+}
