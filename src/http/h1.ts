@@ -60,6 +60,13 @@ export function createHttp1Server(engine: ProxyEngine, http: ListenerConfig["htt
     engine.gen.metrics.protocolErrors.labels(engine.listener, code).inc();
     engine.gen.log.debug({ listener: engine.listener, code, cause: err.code }, "bad HTTP/1 request");
     const conn = (socket as TaggedSocket)[kConn];
+    // A bad body (chunk framing) of a request already being proxied: answer it through its response,
+    // which aborts the upstream request and closes the connection.
+    const current = conn?.current;
+    if (current !== undefined && !current.finished && !current.res.headersSent && err.code !== "ECONNRESET") {
+      engine.fail(current, new HttpError(code));
+      return;
+    }
     // Answer only between requests: mid-response the connection can only be cut.
     if (socket.writable && (conn === undefined || conn.inflight === 0) && err.code !== "ECONNRESET") {
       const e = new HttpError(code);

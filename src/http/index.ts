@@ -98,6 +98,7 @@ export function createHttpService(
       client: displayAddress(ctx.clientAddress),
       proto: (socket as Socket & { encrypted?: boolean }).encrypted === true ? "https" : "http",
       inflight: 0,
+      current: undefined,
     };
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));

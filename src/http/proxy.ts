@@ -73,6 +73,7 @@ export class ProxyEngine {
     const state: EngineState = { engine: this, attempt: undefined, baseHeaders: 0, attempts: 0, tunnel };
     (ctx as Stateful)[kState] = state;
     ctx.conn.inflight++;
+    if (!ctx.isH2) ctx.conn.current = ctx;
     const res = ctx.res as TaggedResponse;
     res[kContext] = ctx;
     res.once("close", onResponseClose);
@@ -324,6 +325,7 @@ export class ProxyEngine {
       attempt.abort(ctx.error);
     }
     ctx.conn.inflight--;
+    if (ctx.conn.current === ctx) ctx.conn.current = undefined;
     const hooks = this.phases.logging;
     if (hooks !== undefined) {
       for (let i = 0; i < hooks.length; i++) {

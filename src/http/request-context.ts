@@ -39,6 +39,8 @@ export interface ConnectionState {
   readonly proto: "http" | "https";
   /** Requests on this connection that have not finished yet. */
   inflight: number;
+  /** HTTP/1: the request whose body is being read, so a parse error in it can be answered. */
+  current: RequestContext | undefined;
 }
 
 export class RequestContext {
