@@ -66,18 +66,24 @@ function gbps(r: Result | undefined): number | null {
   return r?.ok ? r.m.gbitPerS : null;
 }
 
+function percent(share: number | null): string {
+  return share === null ? "n/a" : `${Math.round(share * 100)}%`;
+}
+
 function report(results: readonly Result[]): void {
   const pipe = results.find((r) => r.name === barePipe.name);
   const ha = results.find((r) => r.name === haproxy.name);
   const w = results.find((r) => r.name === weir.name);
   printTable(
-    ["candidate", "Gbit/s", "CPU s/GiB", "vs HAProxy", "vs bare pipe", "note"],
+    ["candidate", "Gbit/s", "CPU s/GiB", "vs HAProxy", "vs bare pipe", "proxy core", "load core", "note"],
     results.map((r) => [
       r.name,
       r.ok ? fmt(r.m.gbitPerS) : null,
       r.ok && r.isProxy ? fmt(cpuSecondsPerGiB(r.m), 3) : r.ok ? "-" : null,
       r.isProxy ? ratio(gbps(r), gbps(ha)) : "-",
       r.isProxy ? ratio(gbps(r), gbps(pipe)) : "-",
+      r.ok && r.isProxy ? percent(r.m.proxyCoreBusy) : r.ok ? "-" : null,
+      r.ok ? percent(r.m.loadCoreBusy) : null,
       r.ok ? "" : r.why,
     ]),
   );
@@ -90,4 +96,8 @@ function report(results: readonly Result[]): void {
   console.log("targets:");
   console.log(line("weir / HAProxy  ", gbps(ha), TARGET_VS_HAPROXY));
   console.log(line("weir / bare pipe", gbps(pipe), TARGET_VS_PIPE));
+  console.log(
+    "  (when the load core is ~100% busy the stream is limited by iperf3, not the proxy:\n" +
+      "   then compare CPU s/GiB, lower is better)",
+  );
 }

@@ -66,3 +66,30 @@ export function treeCpuSeconds(pid: number): number {
   }
   return total / clockTicks();
 }
+
+/** Jiffies per core from /proc/stat: [busy, total] for each `cpuN` line. */
+export function coreTimes(): Map<number, { busy: number; total: number }> {
+  const out = new Map<number, { busy: number; total: number }>();
+  for (const line of readFileSync("/proc/stat", "utf8").split("\n")) {
+    const m = /^cpu(\d+)\s+(.*)$/.exec(line);
+    if (m === null) continue;
+    // user nice system idle iowait irq softirq steal (guest time is already in user).
+    const f = m[2]!.split(/\s+/).map(Number);
+    const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
+    out.set(Number(m[1]), { busy: total - f[3]! - f[4]!, total });
+  }
+  return out;
+}
+
+/** Share of time (0..1) core `core` was busy between two `coreTimes()` samples; null if unknown. */
+export function coreBusy(
+  before: Map<number, { busy: number; total: number }>,
+  after: Map<number, { busy: number; total: number }>,
+  core: number | null,
+): number | null {
+  if (core === null) return null;
+  const a = before.get(core);
+  const b = after.get(core);
+  if (a === undefined || b === undefined || b.total === a.total) return null;
+  return (b.busy - a.busy) / (b.total - a.total);
+}

@@ -1,6 +1,6 @@
 /** One iperf3 client run against a port, with the CPU the proxy tree spent meanwhile. */
 
-import { treeCpuSeconds } from "./cpu.ts";
+import { coreBusy, coreTimes, treeCpuSeconds } from "./cpu.ts";
 import type { Running } from "./proc.ts";
 import { runPinned } from "./proc.ts";
 import type { RowContext } from "./row.ts";
@@ -10,6 +10,9 @@ export interface Measured {
   bytes: number;
   /** CPU seconds the proxy's process tree used during the run; null without a proxy. */
   proxyCpuS: number | null;
+  /** Busy share (0..1) of the proxy's core and of the load core (iperf3 client and server). */
+  proxyCoreBusy: number | null;
+  loadCoreBusy: number | null;
 }
 
 const GiB = 1024 ** 3;
@@ -29,10 +32,12 @@ export async function runIperf(
   port: number,
   proxy: Running | null,
 ): Promise<Measured | { why: string }> {
+  const coresBefore = coreTimes();
   const cpuBefore = proxy === null ? 0 : treeCpuSeconds(proxy.pid);
   const args = ["-c", "127.0.0.1", "-p", String(port), "-t", String(ctx.durationS), "-J"];
   const run = await runPinned(ctx.loadCore, "iperf3", args);
   const cpuAfter = proxy === null ? 0 : treeCpuSeconds(proxy.pid);
+  const coresAfter = coreTimes();
   let json: IperfJson;
   try {
     json = JSON.parse(run.stdout) as IperfJson;
@@ -45,5 +50,7 @@ export async function runIperf(
     gbitPerS: sum.bits_per_second / 1e9,
     bytes: sum.bytes,
     proxyCpuS: proxy === null ? null : cpuAfter - cpuBefore,
+    proxyCoreBusy: coreBusy(coresBefore, coresAfter, ctx.proxyCore),
+    loadCoreBusy: coreBusy(coresBefore, coresAfter, ctx.loadCore),
   };
 }
