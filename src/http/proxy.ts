@@ -68,6 +68,11 @@ export class ProxyEngine {
     this.#errors = gen.metrics.httpErrors;
   }
 
+  /** True while the service drains: HTTP/1 responses then say "Connection: close". */
+  get draining(): boolean {
+    return this.#opts.draining();
+  }
+
   /** Serves one request. `tunnel` is set for CONNECT and WebSocket upgrades. Never throws. */
   serve(ctx: RequestContext, tunnel?: TunnelDispatch): void {
     const state: EngineState = { engine: this, attempt: undefined, baseHeaders: 0, attempts: 0, tunnel };
@@ -403,6 +408,7 @@ export class Attempt implements Dispatcher.DispatchHandler {
     const down = phases.downstreamResponse;
     if (down !== undefined) for (let i = 0; i < down.length; i++) down[i]!(ctx, status, headers);
     ctx.status = status;
+    if (!ctx.isH2 && this.engine.draining) (ctx.res as { shouldKeepAlive?: boolean }).shouldKeepAlive = false;
     try {
       if (ctx.isH2 || statusMessage === undefined || statusMessage === "") ctx.res.writeHead(status, headers);
       else (ctx.res as unknown as NodeWriteHead).writeHead(status, statusMessage, headers);
