@@ -44,12 +44,12 @@ export function resolveIdentity(system: SystemPrivileges): Identity {
     if (gid === undefined) throw new PrivilegeError(`system.group "${system.group}" does not exist`);
     identity.gid = gid;
   }
-  if (identity.uid === 0 && !system.allow_root_workers) {
+  // Naming root as the workers' user is refused unless explicitly allowed. Started as root with no user
+  // configured, workers keep the launching user like every other start without system.user, and the
+  // supervisor logs a warning (see rootWorkersWarning): refusing would break `npm start` as root.
+  if (identity.uid === 0 && system.user !== undefined && !system.allow_root_workers) {
     throw new PrivilegeError(
-      system.user === undefined
-        ? "weir was started as root without system.user: workers would run as root. Set system.user " +
-            '(e.g. "nobody"), or system.allow_root_workers = true (WEIR_ALLOW_ROOT_WORKERS=true) if you really mean it'
-        : `system.user "${system.user}" is root; set system.allow_root_workers = true if you really mean it`,
+      `system.user "${system.user}" is root; set system.allow_root_workers = true if you really mean it`,
     );
   }
   if (selfUid !== 0 && (identity.uid !== selfUid || identity.gid !== selfGid)) {
@@ -59,6 +59,12 @@ export function resolveIdentity(system: SystemPrivileges): Identity {
     );
   }
   return identity;
+}
+
+/** The warning to log when workers will run as root without anyone having asked for it. */
+export function rootWorkersWarning(identity: Identity, system: SystemPrivileges): string | undefined {
+  if (identity.uid !== 0 || system.allow_root_workers) return undefined;
+  return 'workers run as root because weir was started as root without system.user; set system.user (e.g. "nobody")';
 }
 
 /**

@@ -19,7 +19,7 @@ import { Crew } from "./crew.ts";
 import { prepareLogFiles } from "./log-files.ts";
 import { closeFd } from "./native.ts";
 import { removePidFile, writePidFile } from "./pid-file.ts";
-import { type Identity, resolveIdentity } from "./privileges.ts";
+import { type Identity, resolveIdentity, rootWorkersWarning } from "./privileges.ts";
 import { ListenError } from "./serve.ts";
 import { handleSignals } from "./signals.ts";
 import { ListenerSockets } from "./sockets.ts";
@@ -102,6 +102,8 @@ export class Supervisor {
   async #start(): Promise<void> {
     const config = this.#config;
     const identity = this.#identity(config);
+    const rootWarning = rootWorkersWarning(identity, config.system);
+    if (rootWarning) this.#log.warn(rootWarning);
     const upgradePath = config.system.upgrade_socket;
     let handoff: Handoff | undefined;
     if (this.#upgrade) {

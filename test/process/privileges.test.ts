@@ -53,14 +53,28 @@ test("as root: supervisor binds a port below 1024, workers run as nobody:nogroup
   assert.equal(await weir.stop(), 0);
 });
 
-test("as root without system.user: refuses to run workers as root", {
+test("as root without system.user: workers keep the launching user, with a warning", {
+  skip: !inCi && rootReason,
+}, async (t) => {
+  const origin = await startOrigin();
+  t.after(() => origin.server.close());
+  const port = await freePort();
+  const { file } = configIn(proxyConfig({ port, originPort: origin.port, system: "workers = 1" }));
+  const weir = startWeir(["run", "-c", file], { env: { WEIR_ALLOW_ROOT_WORKERS: "false" } });
+  await weir.waitFor(/workers run as root because weir was started as root without system\.user/);
+  const reply = await get(port, "/");
+  assert.equal(reply.status, 200);
+  assert.equal(await weir.stop(), 0);
+});
+
+test('system.user = "root" is refused unless allow_root_workers', {
   skip: !inCi && rootReason,
 }, async () => {
   const port = await freePort();
-  const { file } = configIn(proxyConfig({ port, originPort: 1, system: "workers = 1" }));
-  const weir = startWeir(["run", "-c", file]);
+  const { file } = configIn(proxyConfig({ port, originPort: 1, system: 'workers = 1\nuser = "root"' }));
+  const weir = startWeir(["run", "-c", file], { env: { WEIR_ALLOW_ROOT_WORKERS: "false" } });
   assert.equal(await weir.exited, 1);
-  assert.match(weir.stderr(), /workers would run as root/);
+  assert.match(weir.stderr(), /system\.user "root" is root; set system\.allow_root_workers = true/);
 });
 
 const setpriv = spawnSync("setpriv", ["--version"]).status === 0;
