@@ -31,8 +31,11 @@ export function writeConfig(toml: string, dir = tempDir()): string {
   return file;
 }
 
-export function startWeir(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): WeirProcess {
-  const child = spawn(WEIR, args, {
+export function startWeir(
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; cwd?: string; bin?: string } = {},
+): WeirProcess {
+  const child = spawn(opts.bin ?? WEIR, args, {
     cwd: opts.cwd ?? ROOT,
     env: { ...process.env, ...opts.env },
     stdio: ["ignore", "pipe", "pipe"],
