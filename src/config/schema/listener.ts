@@ -24,6 +24,16 @@ export const LISTEN_ADDRESS = /^(unix:.+|(\[[0-9a-fA-F:.]+\]|[0-9.]+|localhost|\
 
 export const LISTENER_PROTOCOLS = ["tcp", "http", "auto"] as const;
 
+export const PROXY_PROTOCOL_VERSIONS = ["v1", "v2", "any"] as const;
+
+const cidrList = (description: string) =>
+  doc(
+    z
+      .array(z.string().refine(isCidr, 'expected an address or CIDR such as "10.0.0.0/8" or "fd00::/8"'))
+      .prefault([]),
+    description,
+  );
+
 const httpSettings = z
   .strictObject({
     header_timeout: duration(
@@ -40,11 +50,9 @@ const httpSettings = z
       "Time a client has to send a whole request, body included (0s: no limit).",
       "5m",
     ),
-    trusted_proxies: doc(
-      z
-        .array(z.string().refine(isCidr, 'expected an address or CIDR such as "10.0.0.0/8" or "fd00::/8"'))
-        .prefault([]),
-      "Clients whose X-Forwarded-*, Forwarded and Via headers are kept and extended; from anyone else they are replaced.",
+    trusted_proxies: cidrList(
+      "Clients (CDNs, load balancers) whose X-Forwarded-*, Forwarded and Via headers are kept and extended; from anyone else they are replaced. " +
+        "Behind them, the request's client address is the rightmost X-Forwarded-For address that is not itself a trusted proxy.",
     ),
   })
   .prefault({});
@@ -84,6 +92,17 @@ export const listenerSchema = z.strictObject({
   backlog: doc(
     z.int().min(1).max(65535).prefault(511),
     "Length of the kernel's queue of connections not yet accepted.",
+  ),
+  proxy_protocol: doc(
+    z.enum(PROXY_PROTOCOL_VERSIONS).optional(),
+    'Require a PROXY protocol header ("v1", "v2" or "any") at the start of every connection; its source address becomes the client address. Leave out to read none.',
+  ),
+  proxy_protocol_from: cidrList(
+    "Peers allowed to send the PROXY header (load balancers); a connection from anyone else is closed. Empty: any peer (only where a firewall already limits who can connect).",
+  ),
+  proxy_protocol_timeout: duration(
+    "Time a connection has to deliver its whole PROXY header; then it is closed.",
+    "3s",
   ),
   http: doc(httpSettings, "HTTP limits and timeouts of this listener."),
 });

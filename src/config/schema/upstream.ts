@@ -23,4 +23,8 @@ export const upstreamSchema = z.strictObject({
     "Most connections to one endpoint at once (HTTP/1.1 pools; HTTP/2 multiplexes on fewer).",
   ),
   h2: doc(z.boolean().prefault(false), "Speak HTTP/2 (prior knowledge) to the endpoints."),
+  proxy_protocol: doc(
+    z.enum(["v1", "v2"]).optional(),
+    'Start every connection to an endpoint with a PROXY header ("v1" or "v2") carrying the client\'s address; v2 adds ALPN, authority and a unique id. HTTP connections are then pooled per client, never shared.',
+  ),
 });
