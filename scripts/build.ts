@@ -10,7 +10,9 @@ const src = join(root, "src");
 const dist = join(root, "dist");
 
 rmSync(dist, { recursive: true, force: true });
-execFileSync(join(root, "node_modules/.bin/tsc"), ["-p", join(root, "tsconfig.build.json")], { stdio: "inherit" });
+execFileSync(join(root, "node_modules/.bin/tsc"), ["-p", join(root, "tsconfig.build.json")], {
+  stdio: "inherit",
+});
 
 for (const entry of readdirSync(src, { recursive: true, withFileTypes: true })) {
   if (!entry.isFile() || entry.name.endsWith(".ts")) continue;

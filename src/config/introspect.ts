@@ -13,6 +13,8 @@ type Def = {
   entries?: Record<string, string>;
   defaultValue?: unknown;
   format?: string;
+  options?: z.ZodType[];
+  values?: unknown[];
 };
 
 export interface Unwrapped {
@@ -81,6 +83,10 @@ export function typeLabel(u: Unwrapped): string {
       return `list of ${typeLabel(unwrap(d.element as z.ZodType))}`;
     case "record":
       return "table";
+    case "union":
+      return (d.options ?? []).map((o) => typeLabel(unwrap(o))).join(" or ");
+    case "literal":
+      return (d.values ?? []).map((v) => JSON.stringify(v)).join(" or ");
     default:
       return d.type;
   }

@@ -54,7 +54,7 @@ test("flags win over the environment, which wins over the file", () => {
 
 test("a bad value from the environment or a flag names where it came from", () => {
   assert.deepEqual(problems("", { WEIR_WORKERS: "many" }), [
-    "environment WEIR_WORKERS: system.workers: Invalid input: expected number, received string",
+    'environment WEIR_WORKERS: system.workers: expected a number of workers from 1 to 256, or "auto"',
   ]);
   assert.deepEqual(problems("", {}, { "log-level": "loud" }), [
     'command line --log-level: log.level: Invalid option: expected one of "trace"|"debug"|"info"|"warn"|"error"|"fatal"|"silent"',

@@ -37,7 +37,7 @@ export function coerce(text: string, schema: z.ZodType): unknown {
   const u = unwrap(schema);
   if (kindOf(u.core) !== "leaf") return text;
   const type = typeLabel(u);
-  if (type === "integer" || type === "number")
+  if (type === "integer" || type === "number" || type.split(" or ").includes("integer"))
     return text.trim() !== "" && !Number.isNaN(Number(text)) ? Number(text) : text;
   if (type === "boolean") {
     if (/^(true|1|yes|on)$/i.test(text)) return true;

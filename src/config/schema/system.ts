@@ -5,8 +5,13 @@ import { doc, duration, path } from "./fields.ts";
 export const systemSchema = z
   .strictObject({
     workers: doc(
-      z.int().min(1).max(256).prefault(availableParallelism()),
-      "Worker processes that serve connections; the default is one per CPU core.",
+      z
+        .union([z.int().min(1).max(256), z.literal("auto")], {
+          error: 'expected a number of workers from 1 to 256, or "auto"',
+        })
+        .prefault("auto")
+        .transform((n) => (n === "auto" ? availableParallelism() : n)),
+      'Worker processes that serve connections; "auto" is one per CPU core.',
       { env: "WEIR_WORKERS", flag: "workers" },
     ),
     user: doc(
