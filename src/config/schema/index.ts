@@ -6,6 +6,7 @@ import { adminSchema } from "./admin.ts";
 import { doc } from "./fields.ts";
 import { listenerSchema } from "./listener.ts";
 import { accessLogSchema, logSchema } from "./log.ts";
+import { metricsSchema } from "./metrics.ts";
 import { routeSchema } from "./route.ts";
 import { systemSchema } from "./system.ts";
 import { upstreamSchema } from "./upstream.ts";
@@ -17,6 +18,7 @@ export const configSchema = z.strictObject({
   system: doc(systemSchema, "Processes: workers, their user, signals, reload and upgrade."),
   log: doc(logSchema, "The process log: JSON lines."),
   access_log: doc(accessLogSchema, "The access log: one JSON line per request or TCP session."),
+  metrics: doc(metricsSchema, "Metrics: pushed by OTLP/HTTP besides the /metrics page of the admin API."),
   admin: doc(adminSchema, "The admin API."),
   listeners: doc(
     z.record(names("listener"), listenerSchema).prefault({}),
