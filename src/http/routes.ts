@@ -114,6 +114,8 @@ export function compileRoutes(gen: Generation, listener: string): RouteTable {
   const table = new CompiledTable();
   gen.config.routes.forEach((config, index) => {
     if (config.listeners !== undefined && !config.listeners.includes(listener)) return;
+    // Passthrough routes are matched by SNI before TLS is terminated (src/tls/passthrough.ts).
+    if (config.passthrough) return;
     table.add(compileRoute(gen, config, index), config.host, config.connect);
   });
   return table;

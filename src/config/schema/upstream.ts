@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { doc, duration, hostPort } from "./fields.ts";
+import { upstreamTlsSchema } from "./tls.ts";
 
 export const BALANCERS = ["round_robin", "random", "first_available"] as const;
 
@@ -26,5 +27,9 @@ export const upstreamSchema = z.strictObject({
   proxy_protocol: doc(
     z.enum(["v1", "v2"]).optional(),
     'Start every connection to an endpoint with a PROXY header ("v1" or "v2") carrying the client\'s address; v2 adds ALPN, authority and a unique id. HTTP connections are then pooled per client, never shared.',
+  ),
+  tls: doc(
+    upstreamTlsSchema.optional(),
+    "Connect to the endpoints with TLS, verified against the system CAs or `ca`; `{}` for all defaults.",
   ),
 });
