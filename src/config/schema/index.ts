@@ -2,6 +2,7 @@
 // environment variable and flag, live here; the CLI help, `weir config defaults/env/schema`, the JSON
 // Schema and the README's option table are all generated from it.
 import { z } from "zod";
+import { acmeSchema } from "./acme.ts";
 import { adminSchema } from "./admin.ts";
 import { doc } from "./fields.ts";
 import { listenerSchema } from "./listener.ts";
@@ -31,6 +32,10 @@ export const configSchema = z.strictObject({
   upstreams: doc(
     z.record(names("upstream"), upstreamSchema).prefault({}),
     "Upstream clusters by name: their endpoints, balancing and timeouts.",
+  ),
+  acme: doc(
+    acmeSchema.optional(),
+    "Certificates from an ACME CA (Let's Encrypt, ...), obtained and renewed by the supervisor; listeners use them with tls = { acme = true }.",
   ),
 });
 

@@ -62,8 +62,12 @@ const clientAuthSchema = z.strictObject({
 export const listenerTlsSchema = z
   .strictObject({
     certificates: doc(
-      z.array(certificateSchema).min(1),
+      z.array(certificateSchema).prefault([]),
       "Certificates, chosen by the client's SNI among the DNS names of each one's subjectAltName (exact, then *.wildcard); the first is the default.",
+    ),
+    acme: doc(
+      z.boolean().prefault(false),
+      "Also serve the certificates of [acme] for their names (they win over `certificates` for the same name); TLS-ALPN-01 challenges are answered here.",
     ),
     unknown_sni: doc(
       z.enum(["default", "refuse"]).prefault("default"),
@@ -118,6 +122,10 @@ export const listenerTlsSchema = z
   .refine((t) => TLS_VERSIONS.indexOf(t.min_version) <= TLS_VERSIONS.indexOf(t.max_version), {
     message: "min_version is above max_version",
     path: ["min_version"],
+  })
+  .refine((t) => t.certificates.length > 0 || t.acme, {
+    message: "a TLS listener needs certificates, or acme = true",
+    path: ["certificates"],
   });
 
 export const upstreamTlsSchema = z
