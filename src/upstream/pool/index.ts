@@ -3,6 +3,7 @@
 // prior knowledge). The pools of a generation are closed when the last listener using them closes.
 import { type Dispatcher, Pool } from "undici";
 import type { Generation } from "../../generation.ts";
+import { trackPools } from "../../observe/pool-gauges.ts";
 import type { Endpoint } from "../endpoint.ts";
 import type { Upstream } from "../upstream.ts";
 
@@ -44,6 +45,13 @@ export class EndpointPools {
     return { connected, running, pending };
   }
 
+  /** [upstream, endpoint, connected, free] of every pool, for weir_upstream_pool_connections. */
+  *poolStats(): Iterable<readonly [string, string, number, number]> {
+    for (const [upstream, pools] of this.#byUpstream) {
+      for (const [key, pool] of pools) yield [upstream.name, key, pool.stats.connected, pool.stats.free];
+    }
+  }
+
   /** Lets running requests finish for up to `graceMs`, then destroys whatever is left. */
   async close(graceMs: number): Promise<void> {
     if (this.#closed) return;
@@ -80,13 +88,14 @@ function createPool(upstream: Upstream, endpoint: Endpoint): Pool {
   });
 }
 
-const shared = new WeakMap<Generation, { pools: EndpointPools; users: number }>();
+const shared = new WeakMap<Generation, { pools: EndpointPools; users: number; untrack: () => void }>();
 
 /** The generation's pools; every acquire is matched by one `releasePools`. */
 export function acquirePools(gen: Generation): EndpointPools {
   let entry = shared.get(gen);
   if (entry === undefined) {
-    entry = { pools: new EndpointPools(), users: 0 };
+    const pools = new EndpointPools();
+    entry = { pools, users: 0, untrack: trackPools(gen.metrics.registry, pools) };
     shared.set(gen, entry);
   }
   entry.users++;
@@ -99,5 +108,6 @@ export async function releasePools(gen: Generation, graceMs: number): Promise<vo
   if (entry === undefined) return;
   if (--entry.users > 0) return;
   shared.delete(gen);
+  entry.untrack();
   await entry.pools.close(graceMs);
 }
