@@ -2,6 +2,7 @@
 // Listeners and handlers read only from it; a reload builds a new generation beside the old one.
 import type { Config } from "./config/schema/index.ts";
 import { createLogger, type Logger, type LogOutput, openOutput } from "./observe/log.ts";
+import { teeOutput } from "./observe/log-tee.ts";
 import { createMetrics, type Metrics } from "./observe/metrics.ts";
 import { Upstream } from "./upstream/upstream.ts";
 
