@@ -17,10 +17,20 @@ export interface Generation {
   readonly outputs: readonly LogOutput[];
 }
 
-export function provision(config: Config, base: Record<string, unknown> = {}): Generation {
+export interface ProvisionOptions {
+  /** Also gets every process log line (not the access log): the admin API's ring, the collectors. */
+  onLogLine?: ((line: string) => void) | undefined;
+}
+
+export function provision(
+  config: Config,
+  base: Record<string, unknown> = {},
+  opts: ProvisionOptions = {},
+): Generation {
   const logOutput = openOutput(config.log.output);
   const outputs = [logOutput];
-  const log = createLogger(config.log.level, logOutput, base);
+  const processOutput = opts.onLogLine ? teeOutput(logOutput, opts.onLogLine) : logOutput;
+  const log = createLogger(config.log.level, processOutput, base);
   let accessLog: Logger | undefined;
   if (config.access_log.enabled) {
     const out =
