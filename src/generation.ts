@@ -38,8 +38,9 @@ export function provision(
     if (out !== logOutput) outputs.push(out);
     accessLog = createLogger("info", out, { ...base, log: "access" });
   }
+  const metrics = createMetrics();
   const upstreams = new Map(
-    Object.entries(config.upstreams).map(([name, u]) => [name, new Upstream(name, u)]),
+    Object.entries(config.upstreams).map(([name, u]) => [name, new Upstream(name, u, { log, metrics })]),
   );
-  return { config, log, accessLog, metrics: createMetrics(), upstreams, outputs };
+  return { config, log, accessLog, metrics, upstreams, outputs };
 }

@@ -7,7 +7,9 @@
 import { Transform, type TransformCallback } from "node:stream";
 import type { Dispatcher } from "undici";
 import type { Generation } from "../generation.ts";
+import type { EndpointState } from "../upstream/health/state.ts";
 import type { EndpointPools } from "../upstream/pool/index.ts";
+import type { Outcome, Upstream } from "../upstream/upstream.ts";
 import { errorBody, fromUpstreamError, HttpError } from "./errors.ts";
 import { scanRequestHead, stripResponseHopByHop } from "./headers.ts";
 import { routingHost } from "./host.ts";
@@ -20,9 +22,6 @@ import {
   type Verdict,
 } from "./phases.ts";
 import type { DownstreamResponse, RequestContext } from "./request-context.ts";
-
-/** Most endpoints one request tries when connecting fails (the first try included). */
-const MAX_ATTEMPTS = 3;
 
 /** How a request that needs a raw tunnel instead of undici (CONNECT, WebSocket) is carried out. */
 export type TunnelDispatch = (engine: ProxyEngine, ctx: RequestContext) => void;
@@ -40,6 +39,10 @@ interface EngineState {
   baseHeaders: number;
   attempts: number;
   tunnel: TunnelDispatch | undefined;
+  /** The failure a retry was for: answered if no endpoint is left to retry on. */
+  lastError: HttpError | undefined;
+  /** A tunnel's endpoint, counted in flight until the request finishes. */
+  tunnelHealth: EndpointState | undefined;
 }
 const kState = Symbol("weir.engineState");
 type Stateful = RequestContext & { [kState]: EngineState };
@@ -75,7 +78,15 @@ export class ProxyEngine {
 
   /** Serves one request. `tunnel` is set for CONNECT and WebSocket upgrades. Never throws. */
   serve(ctx: RequestContext, tunnel?: TunnelDispatch): void {
-    const state: EngineState = { engine: this, attempt: undefined, baseHeaders: 0, attempts: 0, tunnel };
+    const state: EngineState = {
+      engine: this,
+      attempt: undefined,
+      baseHeaders: 0,
+      attempts: 0,
+      tunnel,
+      lastError: undefined,
+      tunnelHealth: undefined,
+    };
     (ctx as Stateful)[kState] = state;
     ctx.conn.inflight++;
     if (!ctx.isH2) ctx.conn.current = ctx;
@@ -175,7 +186,8 @@ export class ProxyEngine {
       return;
     }
     if (ctx.endpoint === undefined) {
-      this.fail(ctx, new HttpError("NO_ENDPOINT"));
+      // A retry that found no endpoint left answers with the failure it was retrying.
+      this.fail(ctx, (ctx as Stateful)[kState].lastError ?? new HttpError("NO_ENDPOINT"));
       return;
     }
     const hooks = this.phases.upstreamRequest;
@@ -193,7 +205,10 @@ export class ProxyEngine {
     }
     const state = (ctx as Stateful)[kState];
     state.attempts++;
+    if (state.attempts === 1) ctx.upstream?.countRequest();
     if (state.tunnel !== undefined) {
+      if (ctx.upstream !== undefined && ctx.endpoint !== undefined && state.tunnelHealth === undefined)
+        state.tunnelHealth = ctx.upstream.begin(ctx.endpoint);
       state.tunnel(this, ctx);
       return;
     }
@@ -209,6 +224,8 @@ export class ProxyEngine {
       return;
     }
     const attempt = new Attempt(this, ctx);
+    attempt.upstream = upstream;
+    attempt.health = upstream.begin(endpoint);
     state.attempt = attempt;
     const hasBody = ctx.chunked || ctx.contentLength > 0;
     let body: Dispatcher.DispatchOptions["body"] = null;
@@ -235,14 +252,18 @@ export class ProxyEngine {
     const err = fromUpstreamError(cause);
     if (err.source === "upstream") this.countUpstreamError(ctx, err);
     const upstream = ctx.upstream;
-    const canRetry =
-      err.retryable &&
-      !ctx.res.headersSent &&
-      !(ctx.chunked || ctx.contentLength > 0) &&
-      state.attempts < MAX_ATTEMPTS &&
+    if (
       upstream !== undefined &&
-      upstream.endpoints.length > state.attempts;
-    if (canRetry && ctx.endpoint !== undefined) {
+      ctx.endpoint !== undefined &&
+      !ctx.res.headersSent &&
+      !attempt.responded &&
+      // A body has been handed to undici, which may have sent part of it: it cannot be sent again.
+      !(ctx.chunked || ctx.contentLength > 0) &&
+      state.attempts <= upstream.config.retries &&
+      mayRetry(ctx, upstream, err) &&
+      upstream.allowRetry()
+    ) {
+      state.lastError = err;
       ctx.tried ??= new Set();
       ctx.tried.add(ctx.endpoint);
       ctx.endpoint = undefined;
@@ -329,6 +350,15 @@ export class ProxyEngine {
       state.attempt = undefined;
       attempt.abort(ctx.error);
     }
+    const tunnelHealth = state.tunnelHealth;
+    if (tunnelHealth !== undefined && ctx.upstream !== undefined) {
+      state.tunnelHealth = undefined;
+      const code = ctx.error?.code;
+      ctx.upstream.end(
+        tunnelHealth,
+        code === "CONNECT_FAILED" || code === "CONNECT_TIMEOUT" ? "failed" : "ok",
+      );
+    }
     ctx.conn.inflight--;
     if (ctx.conn.current === ctx) ctx.conn.current = undefined;
     const hooks = this.phases.logging;
@@ -343,6 +373,28 @@ export class ProxyEngine {
     }
     this.#opts.onFinished(ctx);
   }
+}
+
+/**
+ * Whether a failed try may go to another endpoint: a connect that failed (nothing was sent), or a
+ * request that is safe to repeat (RFC 9110 §9.2.2: an idempotent method, or one that carries an
+ * Idempotency-Key) whose connection broke before any response byte.
+ */
+function mayRetry(ctx: RequestContext, upstream: Upstream, err: HttpError): boolean {
+  if (err.retryable) return true;
+  if (err.code !== "UPSTREAM_RESET") return false;
+  if (upstream.retriesMethod(ctx.method)) return true;
+  const h = ctx.upstreamHeaders;
+  for (let i = 0; i < h.length; i += 2) if (h[i]!.toLowerCase() === "idempotency-key") return true;
+  return false;
+}
+
+/** What a failed try says about its endpoint, for passive health checks. */
+function outcomeOf(err: unknown): Outcome {
+  const code = fromUpstreamError(err).code;
+  return code === "CONNECT_FAILED" || code === "CONNECT_TIMEOUT" || code === "UPSTREAM_RESET"
+    ? "failed"
+    : "aborted";
 }
 
 function onResponseClose(this: TaggedResponse): void {
@@ -370,6 +422,12 @@ export class Attempt implements Dispatcher.DispatchHandler {
   readonly ctx: RequestContext;
   controller: Dispatcher.DispatchController | undefined = undefined;
   done = false;
+  /** A response head arrived: the request may have had effects, so it is never retried. */
+  responded = false;
+  upstream: Upstream | undefined = undefined;
+  /** The endpoint's state while this try counts as in flight on it. */
+  health: EndpointState | undefined = undefined;
+  #status = 0;
   #abortReason: Error | undefined;
 
   constructor(engine: ProxyEngine, ctx: RequestContext) {
@@ -377,9 +435,18 @@ export class Attempt implements Dispatcher.DispatchHandler {
     this.ctx = ctx;
   }
 
+  /** Once per try: the endpoint is no longer busy with it; passive checks learn how it went. */
+  settle(outcome: Outcome): void {
+    const health = this.health;
+    if (health === undefined) return;
+    this.health = undefined;
+    this.upstream?.end(health, outcome);
+  }
+
   abort(reason: Error): void {
     if (this.done) return;
     this.done = true;
+    this.settle(this.#status >= 500 ? "status_5xx" : "aborted");
     if (this.controller !== undefined) this.controller.abort(reason);
     else this.#abortReason = reason;
   }
@@ -400,6 +467,8 @@ export class Attempt implements Dispatcher.DispatchHandler {
     statusMessage?: string,
   ): void {
     if (this.done) return;
+    this.responded = true;
+    this.#status = status;
     const ctx = this.ctx;
     const phases = this.engine.phases;
     stripResponseHopByHop(headers);
@@ -416,6 +485,7 @@ export class Attempt implements Dispatcher.DispatchHandler {
       // Node refused the head (an invalid field value, say): nothing was sent, answer 502 instead.
       ctx.status = 0;
       this.done = true;
+      this.settle("aborted");
       controller.abort(err as Error);
       this.engine.upstreamFailed(ctx, this, new HttpError("BAD_RESPONSE", err));
     }
@@ -436,6 +506,7 @@ export class Attempt implements Dispatcher.DispatchHandler {
   onResponseEnd(_controller: Dispatcher.DispatchController, trailers: ResponseHeaders): void {
     if (this.done) return;
     this.done = true;
+    this.settle(this.#status >= 500 ? "status_5xx" : "ok");
     const res = this.ctx.res;
     for (const _ in trailers) {
       res.addTrailers(trailers);
@@ -448,6 +519,7 @@ export class Attempt implements Dispatcher.DispatchHandler {
     // After our own abort (client gone, another failure answered) there is nothing left to do.
     if (this.done) return;
     this.done = true;
+    this.settle(this.responded ? (this.#status >= 500 ? "status_5xx" : "aborted") : outcomeOf(err));
     this.engine.upstreamFailed(this.ctx, this, err);
   }
 }

@@ -4,6 +4,8 @@ import type { Socket } from "node:net";
 import type { Generation } from "../generation.ts";
 import { connectUpstream } from "../tunnel/connect.ts";
 import { openTunnel } from "../tunnel/tunnel.ts";
+import { hashString } from "../upstream/balance/hash.ts";
+import type { Endpoint } from "../upstream/endpoint.ts";
 import type { Upstream } from "../upstream/upstream.ts";
 import type { ConnectionContext } from "./connection.ts";
 
@@ -21,69 +23,101 @@ export function proxyTcp(
   ctx: ConnectionContext,
   opts: TcpProxyOptions,
 ): void {
-  const endpoint = upstream.pick();
-  if (!endpoint) {
-    gen.log.warn(
-      { listener: ctx.listener, conn: ctx.id, upstream: upstream.name },
-      "no endpoint to connect to",
-    );
-    client.destroy();
-    return;
-  }
   // Until the upstream answers, a client error must not go unhandled; the tunnel takes over after.
   const early = () => {};
   client.on("error", early);
   client.pause();
   const started = Date.now();
-  connectUpstream(endpoint, { timeoutMs: upstream.config.connect_timeout }).then(
-    (socket) => {
+  const hash = upstream.hashes ? hashString(ctx.clientAddress) : 0;
+  let tried: Set<Endpoint> | undefined;
+  // A refused or timed-out connect tries another endpoint (up to `retries`, within the retry budget):
+  // nothing of the client's bytes has been sent yet.
+  const attempt = (): void => {
+    const endpoint = upstream.pick(tried, hash);
+    if (!endpoint) {
       client.off("error", early);
-      if (client.destroyed) {
-        socket.destroy();
-        return;
-      }
-      openTunnel(client, socket, {
-        idleTimeoutMs: opts.idleTimeoutMs,
-        head: opts.head,
-        onClose(stats) {
-          const m = gen.metrics;
-          m.tunnelBytes.inc({ listener: ctx.listener, direction: "in" }, stats.bytesFromClient);
-          m.tunnelBytes.inc({ listener: ctx.listener, direction: "out" }, stats.bytesFromUpstream);
-          m.tunnelsClosed.inc({ listener: ctx.listener, reason: stats.closeReason });
-          gen.accessLog?.info({
-            type: "tcp",
+      gen.log.warn(
+        { listener: ctx.listener, conn: ctx.id, upstream: upstream.name },
+        "no endpoint to connect to",
+      );
+      client.destroy();
+      return;
+    }
+    if (tried === undefined) upstream.countRequest();
+    const health = upstream.begin(endpoint);
+    connectUpstream(endpoint, { timeoutMs: upstream.config.connect_timeout }).then(
+      (socket) => {
+        client.off("error", early);
+        if (client.destroyed) {
+          upstream.end(health, "aborted");
+          socket.destroy();
+          return;
+        }
+        openTunnel(client, socket, {
+          idleTimeoutMs: opts.idleTimeoutMs,
+          head: opts.head,
+          onClose(stats) {
+            upstream.end(health, "ok");
+            const m = gen.metrics;
+            m.tunnelBytes.inc({ listener: ctx.listener, direction: "in" }, stats.bytesFromClient);
+            m.tunnelBytes.inc({ listener: ctx.listener, direction: "out" }, stats.bytesFromUpstream);
+            m.tunnelsClosed.inc({ listener: ctx.listener, reason: stats.closeReason });
+            gen.accessLog?.info({
+              type: "tcp",
+              listener: ctx.listener,
+              conn: ctx.id,
+              client: ctx.clientAddress,
+              client_port: ctx.clientPort,
+              upstream: upstream.name,
+              endpoint: endpoint.key,
+              bytes_in: stats.bytesFromClient,
+              bytes_out: stats.bytesFromUpstream,
+              duration_ms: Date.now() - started,
+              close: stats.closeReason,
+              first_closed: stats.firstClosed,
+            });
+          },
+        });
+        client.resume();
+      },
+      (err: NodeJS.ErrnoException) => {
+        upstream.end(health, "failed");
+        const code = err.code ?? "ERROR";
+        gen.metrics.upstreamConnectFailures.inc({ upstream: upstream.name, code });
+        gen.log.warn(
+          {
             listener: ctx.listener,
             conn: ctx.id,
             client: ctx.clientAddress,
-            client_port: ctx.clientPort,
             upstream: upstream.name,
             endpoint: endpoint.key,
-            bytes_in: stats.bytesFromClient,
-            bytes_out: stats.bytesFromUpstream,
-            duration_ms: Date.now() - started,
-            close: stats.closeReason,
-            first_closed: stats.firstClosed,
-          });
-        },
-      });
-      client.resume();
-    },
-    (err: NodeJS.ErrnoException) => {
-      client.off("error", early);
-      const code = err.code ?? "ERROR";
-      gen.metrics.upstreamConnectFailures.inc({ upstream: upstream.name, code });
-      gen.log.warn(
-        {
-          listener: ctx.listener,
-          conn: ctx.id,
-          client: ctx.clientAddress,
-          upstream: upstream.name,
-          endpoint: endpoint.key,
-          code,
-        },
-        `upstream connect failed: ${err.message}`,
-      );
-      client.destroy();
-    },
-  );
+            code,
+          },
+          `upstream connect failed: ${err.message}`,
+        );
+        tried ??= new Set();
+        tried.add(endpoint);
+        if (!client.destroyed && tried.size <= upstream.config.retries && upstream.allowRetry()) {
+          attempt();
+          return;
+        }
+        client.off("error", early);
+        client.destroy();
+      },
+    );
+  };
+  if (upstream.settled) attempt();
+  else {
+    // Before the first discovery answer: wait for it, at most the connect timeout.
+    let begun = false;
+    const begin = (): void => {
+      if (begun) return;
+      begun = true;
+      clearTimeout(timer);
+      if (client.destroyed) client.off("error", early);
+      else attempt();
+    };
+    const timer = setTimeout(begin, upstream.config.connect_timeout);
+    void upstream.ready.then(begin);
+  }
 }
