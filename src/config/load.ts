@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { parse as parseToml, TomlError } from "smol-toml";
 import type { z } from "zod";
+import { checkFilterModules } from "../filters/check.ts";
 import { didYouMean } from "./did-you-mean.ts";
 import { kindOf, schemaAt, shapeOf, unwrap } from "./introspect.ts";
 import { type KeyPositions, locateKeys, type PathKey } from "./locate.ts";
@@ -85,6 +86,20 @@ export function loadConfig(input: ConfigInput): LoadResult {
     };
   }
   const config = resolvePaths(result.data, baseDir);
+  // Filter modules: paths made absolute, each loaded and its factory run once (src/filters/check.ts).
+  const filterProblems = checkFilterModules(config, baseDir);
+  if (filterProblems.length > 0) {
+    const positions = locateKeys(text);
+    return {
+      ok: false,
+      problems: filterProblems.map((p) => ({
+        source,
+        ...positions.find(p.path),
+        key: dottedKey(p.path),
+        message: p.message,
+      })),
+    };
+  }
   return { ok: true, config: deepFreeze(config), file: input.file, baseDir };
 }
 

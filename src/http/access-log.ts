@@ -52,6 +52,7 @@ export function accessLogFilter(gen: Generation, listener: string): HttpFilter {
         upstream: ctx.endpoint?.key,
         route: ctx.route?.label,
         error: ctx.error?.code,
+        request_id: ctx.requestId,
       });
     },
   };

@@ -4,6 +4,8 @@
 // node:http2 front end. `close` drains gracefully.
 import type { Http2Session } from "node:http2";
 import type { Socket } from "node:net";
+import { normalizePathFilter } from "../filters/normalize-path/index.ts";
+import { acquireRouteFilters, releaseRouteFilters, routeFiltersHook } from "../filters/provision.ts";
 import type { Generation } from "../generation.ts";
 import type { ConnectionContext, ConnectionHandler } from "../listener/connection.ts";
 import { detectProtocol } from "../protocol/detect.ts";
@@ -44,14 +46,21 @@ export function createHttpService(
   if (listener === undefined) throw new Error(`no listener named "${listenerName}"`);
   const http = listener.http;
   const trust = compileTrusted(http.trusted_proxies);
+  // Route filters first: a filter that cannot be provisioned fails the service before it holds pools.
+  const routeFilters = acquireRouteFilters(gen);
   const pools = acquirePools(gen);
   const sockets = new Set<Socket>();
   const sessions = new Set<Http2Session>();
   let draining = false;
   let closing: Promise<void> | undefined;
 
+  // Order per phase: the path is normalised before routing (so no spelling dodges a route or a rule),
+  // the matched route's own filters run after routing and before the balancer picks a peer.
+  const routeHook = routeFiltersHook(routeFilters);
   const phases = compilePhases([
+    normalizePathFilter,
     routingFilter(compileRoutes(gen, listenerName)),
+    ...(routeHook === undefined ? [] : [routeHook]),
     balancerFilter,
     ...extraFilters,
     forwardedHeaders,
@@ -64,6 +73,7 @@ export function createHttpService(
       if (draining && !ctx.isH2 && ctx.conn.inflight === 0) (ctx.req as { socket?: Socket }).socket?.end();
     },
   });
+  routeFilters.engines.set(listenerName, engine);
   const h1 = createHttp1Server(engine, http);
   const h2 = createHttp2Server(engine, http, (session) => {
     const socket = session.socket as Socket & { [kConnOf]?: ConnectionState };
@@ -127,6 +137,8 @@ export function createHttpService(
     for (const session of sessions) session.destroy();
     h1.close(() => {});
     await releasePools(gen, Math.max(0, deadline - Date.now()));
+    if (routeFilters.engines.get(listenerName) === engine) routeFilters.engines.delete(listenerName);
+    await releaseRouteFilters(gen);
   }
 
   return { handle, close };

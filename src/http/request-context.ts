@@ -77,6 +77,8 @@ export class RequestContext {
   noBody = false;
   /** The client sent `Expect: 100-continue`; the engine answers it once the request may proceed. */
   expectContinue = false;
+  /** The request's id (the request_id filter, or `${request_id}` in set_headers); logged when set. */
+  requestId: string | undefined = undefined;
   route: CompiledRoute | undefined = undefined;
   upstream: Upstream | undefined = undefined;
   endpoint: Endpoint | undefined = undefined;

@@ -1,6 +1,7 @@
 import { BlockList, isIP } from "node:net";
 import { z } from "zod";
 import { doc, duration, size } from "./fields.ts";
+import { listenerFiltersField } from "./filters.ts";
 import { listenerTlsSchema } from "./tls.ts";
 
 /** "10.0.0.0/8", "fd00::/8" or a single address; checked by building the BlockList it will become. */
@@ -106,6 +107,7 @@ export const listenerSchema = z.strictObject({
     "3s",
   ),
   http: doc(httpSettings, "HTTP limits and timeouts of this listener."),
+  filters: listenerFiltersField,
   tls: doc(
     listenerTlsSchema.optional(),
     'Terminate TLS: on "http" listeners every connection is TLS; on "auto" ones TLS is detected per connection.',

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { doc, size } from "./fields.ts";
+import { routeFiltersField } from "./filters.ts";
 
 /** An exact host ("a.test") or a one-label wildcard ("*.b.test"), case-insensitive, no port. */
 const HOST_PATTERN = /^(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.?$/;
@@ -45,6 +46,7 @@ export const routeSchema = z
       'CONNECT targets ("host:port") this route tunnels to; any other CONNECT gets 405.',
     ),
     max_body_size: size("Largest request body accepted; larger ones get 413 (0: no limit).", "0"),
+    filters: routeFiltersField,
     forwarded: doc(
       z
         .strictObject({

@@ -1,0 +1,57 @@
+// `kind = "cidr"`: allow and deny lists of networks (IPv4 and IPv6), compiled once into net.BlockLists.
+// On a route it runs at request arrival; on a listener, at accept (after any PROXY header, so it sees
+// the real client). Deny wins over allow; a non-empty allow list refuses everyone it does not name.
+import { BlockList, isIP } from "node:net";
+import type { CidrFilterConfig } from "../../config/schema/filters.ts";
+import type { Reply } from "../../http/phases.ts";
+import type { RequestContext } from "../../http/request-context.ts";
+import { plainAddress } from "../headers.ts";
+import type { ProvisionedFilter } from "../types.ts";
+
+/** Whether a client address may pass. Unix socket peers ("unix") have no address: they pass. */
+export type AddressRule = (address: string) => boolean;
+
+function blockList(cidrs: readonly string[]): BlockList | undefined {
+  if (cidrs.length === 0) return undefined;
+  const list = new BlockList();
+  for (const text of cidrs) {
+    const slash = text.indexOf("/");
+    const address = slash < 0 ? text : text.slice(0, slash);
+    const type = isIP(address) === 4 ? "ipv4" : "ipv6";
+    if (slash < 0) list.addAddress(address, type);
+    else list.addSubnet(address, Number(text.slice(slash + 1)), type);
+  }
+  return list;
+}
+
+export function compileAddressRule(config: Pick<CidrFilterConfig, "allow" | "deny">): AddressRule {
+  const allow = blockList(config.allow);
+  const deny = blockList(config.deny);
+  return (raw: string) => {
+    const address = plainAddress(raw);
+    const family = isIP(address);
+    if (family === 0) return true;
+    const type = family === 4 ? "ipv4" : "ipv6";
+    if (deny?.check(address, type)) return false;
+    return allow === undefined || allow.check(address, type);
+  };
+}
+
+export function cidrFilter(config: CidrFilterConfig): ProvisionedFilter {
+  const passes = compileAddressRule(config);
+  const body = `${config.status} forbidden\n`;
+  const refusal: Reply = Object.freeze({
+    status: config.status,
+    headers: Object.freeze({
+      "content-type": "text/plain; charset=utf-8",
+      "content-length": String(body.length),
+    }),
+    body,
+  });
+  return {
+    name: "cidr",
+    requestArrival(ctx: RequestContext) {
+      return passes(ctx.conn.ctx.clientAddress) ? undefined : refusal;
+    },
+  };
+}
