@@ -1,19 +1,52 @@
 // The logging phase's built-in users: one access log line per request (gen.accessLog, when enabled)
 // and the request counter and duration histogram. Metric children are looked up once per route and
 // status class, not per request.
-import type { Counter } from "prom-client";
+import type { Counter, Histogram } from "prom-client";
 import type { Generation } from "../generation.ts";
+import { accessLogPolicy } from "../observe/access-redact.ts";
 import type { HttpFilter } from "./phases.ts";
 import type { RequestContext } from "./request-context.ts";
 import type { CompiledRoute } from "./routes.ts";
 
 const STATUS_CLASSES = ["0xx", "1xx", "2xx", "3xx", "4xx", "5xx"] as const;
 type CounterChild = ReturnType<Counter<"listener" | "route" | "upstream" | "status">["labels"]>;
+type HistogramChild = ReturnType<Histogram<string>["labels"]>;
+
+/** Milliseconds with microsecond precision, for the log line. */
+function roundMs(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}
 
 export function accessLogFilter(gen: Generation, listener: string): HttpFilter {
   const log = gen.accessLog;
   const requests = gen.metrics.httpRequests;
-  const duration = gen.metrics.httpDuration.labels(listener);
+  const durations = new Map<CompiledRoute | undefined, HistogramChild>();
+  const connectTimes = new Map<string, HistogramChild>();
+  const firstBytes = new Map<string, HistogramChild>();
+  // Sampling and redaction (`[access_log]` headers, redact_headers, redact_query, sample).
+  const policy = accessLogPolicy(gen.config);
+
+  function duration(route: CompiledRoute | undefined): HistogramChild {
+    let child = durations.get(route);
+    if (child === undefined) {
+      child = gen.metrics.httpDuration.labels(listener, route?.label ?? "");
+      durations.set(route, child);
+    }
+    return child;
+  }
+
+  function byUpstream(
+    cache: Map<string, HistogramChild>,
+    histogram: Histogram<"upstream">,
+    upstream: string,
+  ): HistogramChild {
+    let child = cache.get(upstream);
+    if (child === undefined) {
+      child = histogram.labels(upstream);
+      cache.set(upstream, child);
+    }
+    return child;
+  }
   const children = new Map<CompiledRoute | undefined, (CounterChild | undefined)[]>();
 
   function counter(route: CompiledRoute | undefined, status: number): CounterChild {
@@ -37,20 +70,32 @@ export function accessLogFilter(gen: Generation, listener: string): HttpFilter {
     logging(ctx: RequestContext) {
       const ms = performance.now() - ctx.startedAt;
       counter(ctx.route, ctx.status).inc();
-      duration.observe(ms / 1000);
-      if (log === undefined) return;
+      duration(ctx.route).observe(ms / 1000);
+      const upstream = ctx.upstream?.name;
+      if (upstream !== undefined) {
+        const m = gen.metrics;
+        if (ctx.upstreamConnectMs >= 0)
+          byUpstream(connectTimes, m.upstreamConnectDuration, upstream).observe(ctx.upstreamConnectMs / 1000);
+        if (ctx.upstreamHeaderMs >= 0)
+          byUpstream(firstBytes, m.upstreamResponseDuration, upstream).observe(ctx.upstreamHeaderMs / 1000);
+      }
+      if (log === undefined || !policy.keep(ctx.status, ctx.error !== undefined)) return;
       log.info({
         listener,
         client: ctx.conn.client,
         proto: ctx.httpVersion,
         method: ctx.method,
         host: ctx.authority,
-        path: ctx.path,
+        path: policy.path(ctx.path),
         status: ctx.status,
+        bytes_in: ctx.contentLength >= 0 ? ctx.contentLength : undefined,
         bytes: ctx.bytesSent,
-        ms: Math.round(ms * 1000) / 1000,
+        ms: roundMs(ms),
+        connect_ms: ctx.upstreamConnectMs >= 0 ? roundMs(ctx.upstreamConnectMs) : undefined,
+        ttfb_ms: ctx.upstreamHeaderMs >= 0 ? roundMs(ctx.upstreamHeaderMs) : undefined,
         upstream: ctx.endpoint?.key,
         route: ctx.route?.label,
+        headers: policy.headers(ctx.req.rawHeaders),
         error: ctx.error?.code,
         request_id: ctx.requestId,
       });

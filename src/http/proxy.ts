@@ -429,10 +429,13 @@ export class Attempt implements Dispatcher.DispatchHandler {
   health: EndpointState | undefined = undefined;
   #status = 0;
   #abortReason: Error | undefined;
+  /** performance.now() when the attempt was dispatched: the origin of the upstream timings. */
+  readonly #dispatchedAt: number;
 
   constructor(engine: ProxyEngine, ctx: RequestContext) {
     this.engine = engine;
     this.ctx = ctx;
+    this.#dispatchedAt = performance.now();
   }
 
   /** Once per try: the endpoint is no longer busy with it; passive checks learn how it went. */
@@ -457,6 +460,8 @@ export class Attempt implements Dispatcher.DispatchHandler {
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller;
+    // undici calls this once a connection carries the request: connecting (or queueing) is over.
+    this.ctx.upstreamConnectMs = performance.now() - this.#dispatchedAt;
     if (this.#abortReason !== undefined) controller.abort(this.#abortReason);
   }
 
@@ -467,6 +472,7 @@ export class Attempt implements Dispatcher.DispatchHandler {
     statusMessage?: string,
   ): void {
     if (this.done) return;
+    this.ctx.upstreamHeaderMs = performance.now() - this.#dispatchedAt;
     this.responded = true;
     this.#status = status;
     const ctx = this.ctx;

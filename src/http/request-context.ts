@@ -82,6 +82,11 @@ export class RequestContext {
   route: CompiledRoute | undefined = undefined;
   upstream: Upstream | undefined = undefined;
   endpoint: Endpoint | undefined = undefined;
+  /** Upstream timings of the last attempt, in ms from its dispatch; -1 until measured. Connect: until a
+   * connection (pooled, or new) carried the request, as nginx's $upstream_connect_time; header: until the
+   * response head arrived (time to first byte). */
+  upstreamConnectMs = -1;
+  upstreamHeaderMs = -1;
   /** Endpoints already tried (retries). */
   tried: Set<Endpoint> | undefined = undefined;
   /** Status sent to the client; 0 until a head was written. */

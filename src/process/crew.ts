@@ -21,10 +21,13 @@ export class Crew {
   readonly #timers = new Set<NodeJS.Timeout>();
   #serving = false;
   #stopped = false;
+  /** Called each time a worker that died while serving is replaced (weir_worker_restarts_total). */
+  readonly #onRestart: (() => void) | undefined;
 
-  constructor(spec: CrewSpec, log: Logger) {
+  constructor(spec: CrewSpec, log: Logger, onRestart?: () => void) {
     this.spec = spec;
     this.#log = log;
+    this.#onRestart = onRestart;
     const n = spec.config.system.workers;
     this.#slots = new Array(n).fill(undefined);
     this.#backoff = new Array(n).fill(0);
@@ -75,6 +78,7 @@ export class Crew {
     const timer = setTimeout(() => {
       this.#timers.delete(timer);
       if (this.#stopped) return;
+      this.#onRestart?.();
       const replacement = this.#spawn(slot);
       replacement.ready.then(
         () => this.#log.info({ worker: slot + 1, pid: replacement.pid }, "worker replaced"),

@@ -33,7 +33,9 @@ export type FromWorker =
   | { type: "ready" }
   /** Setup failed for a reason a restart will not fix (privileges, listener); the worker exits after. */
   | { type: "fatal"; message: string }
-  | { type: "metrics"; id: number; metrics: unknown[] };
+  | { type: "metrics"; id: number; metrics: unknown[] }
+  /** Process log lines of the worker (JSON, no newline), for the supervisor's ring and collectors. */
+  | { type: "log"; lines: string[] };
 
 export function isMessage<T extends { type: string }>(value: unknown): value is T {
   return (

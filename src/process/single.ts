@@ -6,6 +6,12 @@ import { type Generation, provision } from "../generation.ts";
 import { listenArgs, removeStaleSocket } from "../listener/bind.ts";
 import type { ListenSource } from "../listener/listener.ts";
 import { startAdmin } from "../observe/admin.ts";
+import { redactConfig } from "../observe/config-redact.ts";
+import { parseLogLine } from "../observe/log-entry.ts";
+import { LogRing } from "../observe/log-ring.ts";
+import type { PromMetricJson } from "../observe/push/otlp-metrics.ts";
+import { readiness } from "../observe/readiness.ts";
+import { buildStatus } from "../observe/status.ts";
 import { ListenError, startListeners } from "./serve.ts";
 
 export interface Running {
@@ -14,7 +20,19 @@ export interface Running {
 }
 
 export async function runSingleProcess(config: Config): Promise<Running> {
-  const gen = provision(config);
+  // The process log's recent lines for GET /logs; no collectors here (the supervisor has those).
+  const ring = new LogRing(config.log.recent);
+  const gen = provision(
+    config,
+    {},
+    {
+      onLogLine: (line) => {
+        const entry = parseLogLine(line);
+        if (entry !== undefined) ring.push(entry);
+      },
+    },
+  );
+  const startedAt = Date.now();
   const sources = new Map<string, ListenSource>();
   const unixPaths: string[] = [];
   for (const [name, l] of Object.entries(config.listeners)) {
@@ -43,9 +61,28 @@ export async function runSingleProcess(config: Config): Promise<Running> {
             contentType: gen.metrics.registry.contentType,
             body: await gen.metrics.registry.metrics(),
           }),
-          ready: () => ready,
+          ready: async () =>
+            readiness({
+              state: ready ? "serving" : "stopping",
+              config,
+              bound: new Set(serving.listeners.map((l) => l.name)),
+              workersReady: ready,
+              metrics: (await gen.metrics.registry.getMetricsAsJSON()) as unknown as PromMetricJson[],
+            }),
+          logs: () => ring,
+          status: async () =>
+            buildStatus({
+              config,
+              generation: 1,
+              startedAt,
+              state: ready ? "serving" : "stopping",
+              workers: [],
+              metrics: (await gen.metrics.registry.getMetricsAsJSON()) as unknown as PromMetricJson[],
+            }),
+          config: () => redactConfig(config),
         },
         gen.log,
+        { token: config.admin.token },
       ).catch(async (err) => {
         await serving.close(0);
         throw new ListenError("admin", config.admin.listen as string, err);

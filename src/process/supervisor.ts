@@ -8,13 +8,21 @@
 import { unlinkSync } from "node:fs";
 import type { Server } from "node:http";
 import type { Server as NetServer } from "node:net";
-import { AggregatorRegistry } from "prom-client";
+import { type Aggregator, AggregatorRegistry, type Registry } from "prom-client";
 import type { LoadResult } from "../config/load.ts";
 import { formatProblem } from "../config/problems.ts";
 import type { Config } from "../config/schema/index.ts";
 import { removeStaleSocket } from "../listener/bind.ts";
-import { startAdmin } from "../observe/admin.ts";
+import { type ReloadOutcome, startAdmin } from "../observe/admin.ts";
+import { redactConfig } from "../observe/config-redact.ts";
 import { createLogger, type Logger, type LogOutput, openOutput } from "../observe/log.ts";
+import { LogHub } from "../observe/log-hub.ts";
+import { teeOutput } from "../observe/log-tee.ts";
+import { MetricsPusher } from "../observe/metrics-push.ts";
+import type { PromMetricJson } from "../observe/push/otlp-metrics.ts";
+import { readiness } from "../observe/readiness.ts";
+import { buildStatus, type WorkerInfo } from "../observe/status.ts";
+import { createSupervisorMetrics, type SupervisorMetrics } from "../observe/supervisor-metrics.ts";
 import { Crew } from "./crew.ts";
 import { prepareLogFiles } from "./log-files.ts";
 import { closeFd } from "./native.ts";
@@ -27,6 +35,16 @@ import { type Handoff, receiveHandoff, serveUpgrades } from "./upgrade.ts";
 
 /** How long /metrics waits for each worker's registry. */
 const METRICS_TIMEOUT_MS = 2_000;
+/** How long the collectors get for the last log lines at stop. */
+const LOG_PUSH_CLOSE_MS = 2_000;
+
+/**
+ * How the workers' values of a metric combine into one (prom-client aggregators; "sum" is the default).
+ * Endpoint health is the lowest: an endpoint one worker cannot reach is shown down.
+ */
+const AGGREGATORS: Readonly<Record<string, Aggregator>> = {
+  weir_upstream_endpoint_healthy: "min",
+};
 
 export interface SupervisorOptions {
   /** The validated config to start with. */
@@ -65,6 +83,14 @@ export class Supervisor {
   /** Workers of a reload that are still starting, stopped too if a stop comes meanwhile. */
   #pendingCrew: Crew | undefined;
   #removeSignals: (() => void) | undefined;
+  readonly #metricsOwn: SupervisorMetrics;
+  /** Process log lines of every process: the ring behind /logs, and the collectors. */
+  readonly #logs: LogHub;
+  #metricsPusher: MetricsPusher | undefined;
+  readonly #startedAt = Date.now();
+  #lastReload: { at: string; ok: boolean; error?: string } | undefined;
+  /** The reload running now, for POST /reload to wait on. */
+  #reloading: Promise<ReloadOutcome> | undefined;
   #exit: ((code: number) => void) | undefined;
   readonly #done = new Promise<number>((resolve) => {
     this.#exit = resolve;
@@ -74,8 +100,14 @@ export class Supervisor {
     this.#config = opts.config;
     this.#reload = opts.reload;
     this.#upgrade = opts.upgrade;
+    this.#metricsOwn = createSupervisorMetrics();
+    this.#logs = new LogHub(opts.config, {
+      dropped: this.#metricsOwn.logPushDropped,
+      sent: this.#metricsOwn.logPushSent,
+    });
     this.#output = openOutput(opts.config.log.output);
-    this.#log = createLogger(opts.config.log.level, this.#output, { role: "supervisor" });
+    const teed = teeOutput(this.#output, (line) => this.#logs.acceptLine(line));
+    this.#log = createLogger(opts.config.log.level, teed, { role: "supervisor" });
   }
 
   get log(): Logger {
@@ -131,10 +163,7 @@ export class Supervisor {
     try {
       const prepared = await this.#sockets.prepare(config);
       prepareLogFiles(config, identity);
-      const crew = new Crew(
-        { generation: this.#generation, config, identity, listeners: prepared.byName },
-        this.#log,
-      );
+      const crew = this.#newCrew(this.#generation, config, identity, prepared.byName);
       await crew.start().catch((err: Error) => {
         throw new StartError(`workers could not start: ${err.message}`);
       });
@@ -160,6 +189,7 @@ export class Supervisor {
       this.#upgradePath = upgradePath;
     }
     await this.#startAdmin(config);
+    this.#observe(config);
     if (config.system.pid_file !== undefined) {
       writePidFile(config.system.pid_file);
       this.#pidFile = config.system.pid_file;
@@ -188,6 +218,20 @@ export class Supervisor {
     return (this.#crew?.workers ?? []).flatMap((w) => (w.pid === undefined ? [] : [w.pid]));
   }
 
+  #newCrew(
+    generation: number,
+    config: Config,
+    identity: Identity,
+    listeners: ReadonlyMap<string, number>,
+  ): Crew {
+    const onLog = (lines: string[]) => {
+      for (const line of lines) this.#logs.acceptLine(line);
+    };
+    return new Crew({ generation, config, identity, listeners, onLog }, this.#log, () =>
+      this.#metricsOwn.workerRestarts.inc(),
+    );
+  }
+
   #identity(config: Config): Identity {
     try {
       return resolveIdentity(config.system);
@@ -203,51 +247,140 @@ export class Supervisor {
       listen,
       {
         metrics: () => this.#metrics(),
-        ready: () => this.#state === "serving" || this.#state === "reloading",
+        ready: async () =>
+          readiness({
+            state: this.#state,
+            config: this.#config,
+            bound: new Set(this.#crew?.spec.listeners.keys() ?? []),
+            workersReady: (this.#crew?.workers ?? []).every((w) => w.isReady),
+            metrics: await this.#metricsJson(),
+          }),
+        logs: () => this.#logs.ring,
+        status: async () =>
+          buildStatus({
+            config: this.#config,
+            generation: this.#generation,
+            startedAt: this.#startedAt,
+            state: this.#state,
+            workers: this.#workerInfo(),
+            metrics: await this.#metricsJson(),
+            lastReload: this.#lastReload,
+          }),
+        config: () => redactConfig(this.#config),
+        reload: () => this.#reloadFromAdmin(),
       },
       this.#log,
+      { token: config.admin.token },
     ).catch((err) => {
       throw new ListenError("admin", listen, err);
     });
   }
 
-  /** Every worker's registry, combined (counters summed, gauges per prom-client's aggregation rules). */
-  async #metrics(): Promise<{ contentType: string; body: string }> {
+  /**
+   * Every worker's registry and the supervisor's own, combined into one (counters summed, gauges per
+   * their aggregator: see AGGREGATORS), so that one scrape or push sees the whole instance.
+   */
+  async #combined(): Promise<Registry> {
     const crews = [this.#crew, ...this.#draining].filter((c): c is Crew => c !== undefined);
-    const all = (await Promise.all(crews.map((c) => c.metrics(METRICS_TIMEOUT_MS)))).flat();
-    const registry = AggregatorRegistry.aggregate(all.filter((m) => m.length > 0) as never[]);
+    const workers = (await Promise.all(crews.map((c) => c.metrics(METRICS_TIMEOUT_MS)))).flat();
+    const own = await this.#metricsOwn.registry.getMetricsAsJSON();
+    const all = [...workers.filter((m) => m.length > 0), own] as {
+      name: string;
+      aggregator?: Aggregator;
+    }[][];
+    for (const list of all) {
+      for (const m of list) {
+        const aggregator = AGGREGATORS[m.name];
+        if (aggregator !== undefined) m.aggregator = aggregator;
+      }
+    }
+    return AggregatorRegistry.aggregate(all as never[]);
+  }
+
+  async #metrics(): Promise<{ contentType: string; body: string }> {
+    const registry = await this.#combined();
     return { contentType: registry.contentType, body: await registry.metrics() };
   }
 
-  /** SIGHUP. Signals arriving during a reload are folded into one more reload after it. */
-  async reload(): Promise<void> {
-    if (this.#state === "reloading") {
+  async #metricsJson(): Promise<PromMetricJson[]> {
+    return (await (await this.#combined()).getMetricsAsJSON()) as unknown as PromMetricJson[];
+  }
+
+  #workerInfo(): WorkerInfo[] {
+    const info = (crew: Crew, state: WorkerInfo["state"]) =>
+      crew.workers.map((w) => ({
+        worker: w.worker,
+        generation: crew.spec.generation,
+        pid: w.pid,
+        state: w.isReady ? state : "starting",
+      }));
+    return [
+      ...(this.#crew ? info(this.#crew, "serving") : []),
+      ...[...this.#draining].flatMap((c) => info(c, "draining")),
+    ];
+  }
+
+  /** POST /reload: a reload like SIGHUP's, answered with how it ended. */
+  #reloadFromAdmin(): Promise<ReloadOutcome> {
+    return this.reload();
+  }
+
+  /**
+   * SIGHUP or POST /reload. Requests arriving during a reload are folded into one more reload after it;
+   * every caller gets the outcome of the last one (the one that read the newest file).
+   */
+  reload(): Promise<ReloadOutcome> {
+    if (this.#state === "reloading" && this.#reloading !== undefined) {
       this.#reloadAgain = true;
-      return;
+      return this.#reloading;
     }
-    if (this.#state !== "serving") return;
+    if (this.#state !== "serving")
+      return Promise.resolve({
+        ok: false,
+        generation: this.#generation,
+        error: `cannot reload while ${this.#state}`,
+      });
     this.#state = "reloading";
+    const running = this.#reloadLoop();
+    this.#reloading = running;
+    void running.finally(() => {
+      if (this.#reloading === running) this.#reloading = undefined;
+    });
+    return running;
+  }
+
+  async #reloadLoop(): Promise<ReloadOutcome> {
+    let outcome: ReloadOutcome;
     try {
       do {
         this.#reloadAgain = false;
-        await this.#reloadOnce();
+        outcome = await this.#reloadOnce().catch((err: Error) => ({
+          ok: false,
+          generation: this.#generation,
+          error: err.message,
+        }));
+        this.#metricsOwn.configReloads.inc({
+          result: outcome.ok ? "success" : outcome.problems ? "invalid" : "failed",
+        });
+        this.#lastReload = { at: new Date().toISOString(), ok: outcome.ok, error: outcome.error };
       } while (this.#reloadAgain && this.#state === "reloading");
     } finally {
       if (this.#state === "reloading") this.#state = "serving";
     }
+    return outcome;
   }
 
-  async #reloadOnce(): Promise<void> {
+  async #reloadOnce(): Promise<ReloadOutcome> {
     const started = performance.now();
     const loaded = this.#reload();
     if (!loaded.ok) {
-      for (const p of loaded.problems)
-        this.#log.error({ problem: formatProblem(p) }, "config reload: invalid config");
+      const problems = loaded.problems.map(formatProblem);
+      for (const problem of problems) this.#log.error({ problem }, "config reload: invalid config");
       this.#log.error(
         { problems: loaded.problems.length },
         "config reload failed; still serving the previous config",
       );
-      return;
+      return { ok: false, generation: this.#generation, error: "invalid config", problems };
     }
     const config = loaded.config;
     const old = this.#config;
@@ -269,10 +402,10 @@ export class Supervisor {
         { err: (err as Error).message },
         "config reload failed; still serving the previous config",
       );
-      return;
+      return { ok: false, generation: this.#generation, error: (err as Error).message };
     }
     const generation = this.#generation + 1;
-    const crew = new Crew({ generation, config, identity, listeners: prepared.byName }, this.#log);
+    const crew = this.#newCrew(generation, config, identity, prepared.byName);
     this.#pendingCrew = crew;
     try {
       await crew.start();
@@ -283,13 +416,17 @@ export class Supervisor {
         { err: (err as Error).message },
         "config reload: new workers failed; still serving the previous config",
       );
-      return;
+      return {
+        ok: false,
+        generation: this.#generation,
+        error: `new workers failed: ${(err as Error).message}`,
+      };
     }
     this.#pendingCrew = undefined;
     if (this.#state !== "reloading") {
       // A stop arrived while the new workers started: they go too.
       await crew.stop(0, config.system.shutdown_timeout);
-      return;
+      return { ok: false, generation: this.#generation, error: "stopping" };
     }
     const previous = this.#crew;
     this.#crew = crew;
@@ -306,13 +443,30 @@ export class Supervisor {
       "config reloaded; new workers serve, old ones drain",
     );
     if (previous) this.#drain(previous, old);
-    if (config.admin.listen !== old.admin.listen) {
+    this.#observe(config);
+    if (config.admin.listen !== old.admin.listen || config.admin.token !== old.admin.token) {
       this.#admin?.close();
+      this.#admin?.closeAllConnections();
       this.#admin = undefined;
       await this.#startAdmin(config).catch((err: Error) =>
         this.#log.error({ err: err.message }, "config reload: admin API could not move"),
       );
     }
+    return { ok: true, generation };
+  }
+
+  /** Applies the observability settings of `config`: generation gauge, log collectors, metrics push. */
+  #observe(config: Config): void {
+    this.#metricsOwn.configGeneration.set(this.#generation);
+    this.#metricsOwn.configLastReload.set(Date.now() / 1000);
+    this.#logs.reconfigure(config);
+    this.#metricsPusher?.stop();
+    this.#metricsPusher = new MetricsPusher(
+      config.metrics.push,
+      () => this.#metricsJson(),
+      this.#metricsOwn.metricsPushes,
+      this.#startedAt,
+    );
   }
 
   #drain(crew: Crew, config: Config): void {
@@ -364,8 +518,12 @@ export class Supervisor {
       (c): c is Crew => c !== undefined,
     );
     await Promise.all(crews.map((c) => c.stop(grace_period, shutdown_timeout)));
-    clearTimeout(hardStop);
+    this.#metricsPusher?.stop();
+    this.#metricsOwn.stopRuntime();
     this.#log.info("stopped");
+    // The last lines (the workers' and this "stopped") still go to the collectors, briefly.
+    await this.#logs.close(LOG_PUSH_CLOSE_MS);
+    clearTimeout(hardStop);
     this.#finish(0, !handedOver);
   }
 

@@ -4,6 +4,8 @@
 // stopped), or when the supervisor is gone (IPC disconnect): always gracefully, then exits 0.
 import { type Generation, provision } from "../generation.ts";
 import type { ListenSource } from "../listener/listener.ts";
+import { LogForwarder } from "../observe/log-forward.ts";
+import { registerRuntimeMetrics } from "../observe/runtime-metrics.ts";
 import { type FromWorker, isMessage, type StartMessage, type ToWorker } from "./ipc.ts";
 import { dropPrivileges } from "./privileges.ts";
 import { type Serving, startListeners } from "./serve.ts";
@@ -11,6 +13,8 @@ import { type Serving, startListeners } from "./serve.ts";
 let gen: Generation | undefined;
 let serving: Serving | undefined;
 let stopping = false;
+/** This worker's process log lines on their way to the supervisor (its ring and collectors). */
+let forwarder: LogForwarder | undefined;
 
 function send(message: FromWorker, then?: () => void): void {
   if (process.connected) process.send?.(message, undefined, {}, () => then?.());
@@ -20,7 +24,23 @@ function send(message: FromWorker, then?: () => void): void {
 async function start(message: StartMessage): Promise<void> {
   try {
     dropPrivileges(message.identity);
-    gen = provision(message.config, { worker: message.worker, generation: message.generation });
+    // Lines logged before the generation exists have nowhere to go yet; the forwarder takes the rest.
+    let forward: LogForwarder | undefined;
+    gen = provision(
+      message.config,
+      { worker: message.worker, generation: message.generation },
+      { onLogLine: (line) => forward?.line(line) },
+    );
+    forwarder = forward = new LogForwarder((lines, done) => {
+      // send() queues even when it returns false (a backlog); `done` says when it went out.
+      if (!process.connected || process.send === undefined) return false;
+      process.send({ type: "log", lines } satisfies FromWorker, undefined, {}, () => done());
+      return true;
+    }, gen.metrics.logPushDropped);
+    registerRuntimeMetrics(gen.metrics.registry, {
+      worker: String(message.worker),
+      generation: String(message.generation),
+    });
     const sources = new Map<string, ListenSource>();
     for (const [name, fd] of Object.entries(message.fds)) sources.set(name, { fd });
     serving = await startListeners(gen, sources);
@@ -43,6 +63,7 @@ async function stop(graceMs: number): Promise<void> {
     return; // still starting: start() calls stop() once its listeners exist
   }
   await s.close(graceMs);
+  forwarder?.flush();
   for (const o of gen?.outputs ?? []) o.flush();
   process.exit(0);
 }

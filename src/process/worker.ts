@@ -31,10 +31,14 @@ export interface WorkerSpec {
   identity: StartMessage["identity"];
   /** Listening sockets in the supervisor, by listener name. */
   listeners: ReadonlyMap<string, number>;
+  /** Receives the worker's process log lines (the supervisor's log hub). */
+  onLog?: ((lines: string[]) => void) | undefined;
 }
 
 export class WorkerProcess {
   readonly child: ChildProcess;
+  /** Its number within its generation (1, 2, ...). */
+  readonly worker: number;
   /** Resolves when the worker serves every listener; rejects with WorkerStartError otherwise. */
   readonly ready: Promise<void>;
   readonly exited: Promise<WorkerExit>;
@@ -44,6 +48,7 @@ export class WorkerProcess {
   #nextId = 1;
 
   constructor(spec: WorkerSpec) {
+    this.worker = spec.worker;
     const names = [...spec.listeners.keys()];
     const fds: Record<string, number> = {};
     names.forEach((name, i) => {
@@ -67,6 +72,7 @@ export class WorkerProcess {
           this.isReady = true;
           resolve();
         } else if (message.type === "fatal") reject(new WorkerStartError(message.message, true));
+        else if (message.type === "log") spec.onLog?.(message.lines);
         else if (message.type === "metrics") {
           this.#pending.get(message.id)?.(message.metrics);
           this.#pending.delete(message.id);
