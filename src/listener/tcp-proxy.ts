@@ -2,6 +2,7 @@
 // Also the fallback of "auto" listeners for bytes that are not HTTP.
 import type { Socket } from "node:net";
 import type { Generation } from "../generation.ts";
+import { accessLogPolicy } from "../observe/access-redact.ts";
 import { connectUpstream } from "../tunnel/connect.ts";
 import { openTunnel } from "../tunnel/tunnel.ts";
 import { hashString } from "../upstream/balance/hash.ts";
@@ -45,8 +46,11 @@ export function proxyTcp(
     }
     if (tried === undefined) upstream.countRequest();
     const health = upstream.begin(endpoint);
+    const connecting = performance.now();
     connectUpstream(endpoint, { timeoutMs: upstream.config.connect_timeout }).then(
       (socket) => {
+        const connectMs = performance.now() - connecting;
+        gen.metrics.upstreamConnectDuration.labels(upstream.name).observe(connectMs / 1000);
         client.off("error", early);
         if (client.destroyed) {
           upstream.end(health, "aborted");
@@ -62,6 +66,7 @@ export function proxyTcp(
             m.tunnelBytes.inc({ listener: ctx.listener, direction: "in" }, stats.bytesFromClient);
             m.tunnelBytes.inc({ listener: ctx.listener, direction: "out" }, stats.bytesFromUpstream);
             m.tunnelsClosed.inc({ listener: ctx.listener, reason: stats.closeReason });
+            if (!accessLogPolicy(gen.config).keepSession(stats.closeReason !== "done")) return;
             gen.accessLog?.info({
               type: "tcp",
               listener: ctx.listener,
@@ -73,6 +78,7 @@ export function proxyTcp(
               bytes_in: stats.bytesFromClient,
               bytes_out: stats.bytesFromUpstream,
               duration_ms: Date.now() - started,
+              connect_ms: Math.round(connectMs * 1000) / 1000,
               close: stats.closeReason,
               first_closed: stats.firstClosed,
             });
@@ -103,6 +109,20 @@ export function proxyTcp(
         }
         client.off("error", early);
         client.destroy();
+        gen.accessLog?.info({
+          type: "tcp",
+          listener: ctx.listener,
+          conn: ctx.id,
+          client: ctx.clientAddress,
+          client_port: ctx.clientPort,
+          upstream: upstream.name,
+          endpoint: endpoint.key,
+          bytes_in: 0,
+          bytes_out: 0,
+          duration_ms: Date.now() - started,
+          close: "connect_failed",
+          error: code,
+        });
       },
     );
   };

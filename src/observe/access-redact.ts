@@ -5,8 +5,10 @@
 export const REDACTED = "[redacted]";
 
 export interface AccessLogPolicy {
-  /** Whether this request's or session's line is written. */
+  /** Whether this request's line is written. */
   keep(status: number, failed: boolean): boolean;
+  /** Whether this TCP session's line is written. */
+  keepSession(failed: boolean): boolean;
   /** The logged request headers (flat [name, value, ...] as received), or undefined when none apply. */
   headers(raw: readonly string[]): Record<string, string> | undefined;
   /** The path with redacted query parameter values. */
@@ -31,6 +33,10 @@ export function compileAccessLogPolicy(
   return {
     keep(status, failed) {
       if (sample >= 1 || failed || status >= 400 || status === 0) return true;
+      return random() < sample;
+    },
+    keepSession(failed) {
+      if (sample >= 1 || failed) return true;
       return random() < sample;
     },
     headers(raw) {
