@@ -47,16 +47,20 @@ export function detectAndDispatch(
       buffered = buffered ? Buffer.concat([buffered, chunk]) : chunk;
       const kind = detectProtocol(buffered);
       if (kind === "incomplete") return;
+      gen.metrics.detections.inc({ listener: ctx.listener, result: kind === "unknown" ? "other" : kind });
       if (kind === "http1" || kind === "http2") done("http", kind);
       // TLS is passed through as opaque bytes until TLS termination is configured on this listener.
       else done(targets.opaque ? "opaque" : "close", kind === "tls" ? "tls without termination" : "not http");
     };
     const onError = () => socket.destroy();
-    const onEnd = () => done(targets.opaque ? "opaque" : "close", "client closed before detection");
-    const timer = setTimeout(
-      () => done(targets.opaque ? "opaque" : "close", "detection timed out"),
-      detectTimeoutMs,
-    );
+    const onEnd = () => {
+      gen.metrics.detections.inc({ listener: ctx.listener, result: "closed" });
+      done(targets.opaque ? "opaque" : "close", "client closed before detection");
+    };
+    const timer = setTimeout(() => {
+      gen.metrics.detections.inc({ listener: ctx.listener, result: "timeout" });
+      done(targets.opaque ? "opaque" : "close", "detection timed out");
+    }, detectTimeoutMs);
     socket.on("data", onData);
     socket.on("error", onError);
     socket.on("end", onEnd);

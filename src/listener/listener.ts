@@ -26,6 +26,8 @@ export class Listener {
     const handler = this.#handlerFor(gen);
     const { connectionsTotal, connectionsActive, connectionsRejected } = gen.metrics;
     const labels = { listener: name };
+    const bytesIn = gen.metrics.bytes.labels(name, "in");
+    const bytesOut = gen.metrics.bytes.labels(name, "out");
     this.server = createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: false }, (socket) => {
       connectionsTotal.inc(labels);
       connectionsActive.inc(labels);
@@ -33,6 +35,8 @@ export class Listener {
       socket.once("close", () => {
         this.#sockets.delete(socket);
         connectionsActive.dec(labels);
+        bytesIn.inc(socket.bytesRead);
+        bytesOut.inc(socket.bytesWritten);
       });
       handler(socket, newConnectionContext(name, socket));
     });
