@@ -57,7 +57,8 @@ export interface RequestOptions {
 export function send(port: number, path: string, opts: RequestOptions = {}): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { ...opts.headers };
-    if (opts.body !== undefined && !opts.chunked) headers["content-length"] = String(Buffer.byteLength(opts.body));
+    if (opts.body !== undefined && !opts.chunked)
+      headers["content-length"] = String(Buffer.byteLength(opts.body));
     const req = httpRequest(
       {
         host: opts.host ?? "127.0.0.1",
@@ -72,7 +73,11 @@ export function send(port: number, path: string, opts: RequestOptions = {}): Pro
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));
         res.on("end", () =>
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }),
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString(),
+          }),
         );
         res.on("error", reject);
       },
