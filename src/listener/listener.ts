@@ -4,6 +4,7 @@ import { createServer, type Server, type Socket } from "node:net";
 import type { ListenerConfig } from "../config/schema/index.ts";
 import type { Generation } from "../generation.ts";
 import type { HttpService } from "../http/index.ts";
+import type { createTlsFront, TlsFront } from "../tls/front.ts";
 import { detectAndDispatch } from "./auto.ts";
 import { type ConnectionHandler, newConnectionContext } from "./connection.ts";
 import { proxyTcp } from "./tcp-proxy.ts";
@@ -18,16 +19,23 @@ export class Listener {
   readonly server: Server;
   readonly #sockets = new Set<Socket>();
   readonly #http: HttpService | undefined;
+  readonly #tls: TlsFront | undefined;
 
-  private constructor(name: string, config: ListenerConfig, gen: Generation, http: HttpService | undefined) {
+  private constructor(
+    name: string,
+    config: ListenerConfig,
+    gen: Generation,
+    http: HttpService | undefined,
+    tls: typeof createTlsFront | undefined,
+  ) {
     this.name = name;
     this.config = config;
     this.#http = http;
+    // TLS termination in front of the HTTP engine; throws CertificateError when a certificate cannot serve.
+    this.#tls = tls && http ? tls(gen, name, config, http.handle) : undefined;
     const handler = this.#handlerFor(gen);
     const { connectionsTotal, connectionsActive, connectionsRejected } = gen.metrics;
     const labels = { listener: name };
-    const bytesIn = gen.metrics.bytes.labels(name, "in");
-    const bytesOut = gen.metrics.bytes.labels(name, "out");
     this.server = createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: false }, (socket) => {
       connectionsTotal.inc(labels);
       connectionsActive.inc(labels);
@@ -35,8 +43,6 @@ export class Listener {
       socket.once("close", () => {
         this.#sockets.delete(socket);
         connectionsActive.dec(labels);
-        bytesIn.inc(socket.bytesRead);
-        bytesOut.inc(socket.bytesWritten);
       });
       handler(socket, newConnectionContext(name, socket));
     });
@@ -52,7 +58,9 @@ export class Listener {
     // The HTTP engine is loaded only by configs that have HTTP listeners.
     const http =
       config.protocol === "tcp" ? undefined : (await import("../http/index.ts")).createHttpService(gen, name);
-    return new Listener(name, config, gen, http);
+    // Likewise the TLS front, only for listeners with a tls table.
+    const tls = config.tls === undefined ? undefined : (await import("../tls/front.ts")).createTlsFront;
+    return new Listener(name, config, gen, http, tls);
   }
 
   #handlerFor(gen: Generation): ConnectionHandler {
@@ -63,8 +71,14 @@ export class Listener {
       : undefined;
     if (this.config.protocol === "tcp") return tcp as ConnectionHandler;
     const http = this.#http as HttpService;
-    if (this.config.protocol === "http") return http.handle;
-    return detectAndDispatch(gen, this.config, { http: http.handle, opaque: upstream, idleTimeoutMs });
+    const tls = this.#tls;
+    if (this.config.protocol === "http") return tls ? (socket, ctx) => tls.accept(socket, ctx) : http.handle;
+    return detectAndDispatch(gen, this.config, {
+      http: http.handle,
+      tls: tls && ((socket, ctx, head) => tls.accept(socket, ctx, head)),
+      opaque: upstream,
+      idleTimeoutMs,
+    });
   }
 
   listen(source: ListenSource): Promise<void> {
@@ -84,6 +98,7 @@ export class Listener {
   /** Stop accepting; let connections finish for `graceMs`; then close what is left. */
   async close(graceMs: number): Promise<void> {
     const stopped = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.#tls?.close();
     const drained = this.#http ? this.#http.close(graceMs) : Promise.resolve();
     const deadline = Date.now() + graceMs;
     while (this.#sockets.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));

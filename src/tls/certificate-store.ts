@@ -1,0 +1,88 @@
+// The certificates of one TLS listener, kept fresh: the files are polled every `watch_interval` (mtime
+// and size of cert and key), and a changed pair is read, checked and swapped in for new handshakes.
+// Connections already established keep the certificate they negotiated. A new file that does not load
+// (unreadable, not PEM, key not matching) is logged as an error and the previous certificate keeps
+// serving; the next change of the files is tried again.
+import type { ListenerTlsConfig } from "../config/schema/tls.ts";
+import type { Logger } from "../observe/log.ts";
+import { fileStamp, type LoadedCertificate, loadCertificate } from "./certificates.ts";
+import { buildCertificateSet, type CertificateSet, type TlsPolicy } from "./context.ts";
+
+export class CertificateStore {
+  readonly #listener: string;
+  readonly #files: ListenerTlsConfig["certificates"];
+  readonly #policy: TlsPolicy;
+  readonly #log: Logger;
+  #current: CertificateSet;
+  /** Stamps of files that failed to load, so that a broken file is reported once per change. */
+  readonly #failed: (string | undefined)[];
+  #timer: NodeJS.Timeout | undefined;
+
+  /** Loads every certificate; throws CertificateError when one cannot serve (weir does not start). */
+  constructor(listener: string, config: ListenerTlsConfig, policy: TlsPolicy, log: Logger) {
+    this.#listener = listener;
+    this.#files = config.certificates;
+    this.#policy = policy;
+    this.#log = log;
+    this.#current = buildCertificateSet(
+      this.#files.map((f) => loadCertificate(f.cert, f.key)),
+      policy,
+    );
+    this.#failed = this.#files.map(() => undefined);
+    if (config.watch_interval > 0) {
+      this.#timer = setInterval(() => this.refresh(), config.watch_interval);
+      this.#timer.unref();
+    }
+  }
+
+  get current(): CertificateSet {
+    return this.#current;
+  }
+
+  /** Re-reads the pairs whose files changed; true when new certificates now serve. */
+  refresh(): boolean {
+    const old = this.#current.certificates;
+    let changed = false;
+    const next: LoadedCertificate[] = this.#files.map((f, i) => {
+      const previous = old[i] as LoadedCertificate;
+      const stamp = fileStamp(f.cert, f.key);
+      if (stamp === undefined || stamp === previous.stamp || stamp === this.#failed[i]) return previous;
+      try {
+        const loaded = loadCertificate(f.cert, f.key);
+        this.#failed[i] = undefined;
+        changed = true;
+        return loaded;
+      } catch (err) {
+        this.#failed[i] = stamp;
+        this.#log.error(
+          { listener: this.#listener, cert: f.cert, key: f.key, err: (err as Error).message },
+          "TLS certificate reload failed; the previous certificate keeps serving",
+        );
+        return previous;
+      }
+    });
+    if (!changed) return false;
+    try {
+      this.#current = buildCertificateSet(next, this.#policy);
+    } catch (err) {
+      this.#log.error(
+        { listener: this.#listener, err: (err as Error).message },
+        "TLS certificate reload failed; the previous certificates keep serving",
+      );
+      return false;
+    }
+    for (const c of next) {
+      if (!old.includes(c))
+        this.#log.info(
+          { listener: this.#listener, cert: c.certPath, names: c.names, valid_to: c.validTo },
+          "TLS certificate reloaded",
+        );
+    }
+    return true;
+  }
+
+  close(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+}
