@@ -4,6 +4,7 @@
 // node:http2 front end. `close` drains gracefully.
 import type { Http2Session } from "node:http2";
 import type { Socket } from "node:net";
+import { acmeHttp01Filter } from "../acme/served.ts";
 import { normalizePathFilter } from "../filters/normalize-path/index.ts";
 import { acquireRouteFilters, releaseRouteFilters, routeFiltersHook } from "../filters/provision.ts";
 import type { Generation } from "../generation.ts";
@@ -58,6 +59,8 @@ export function createHttpService(
   // the matched route's own filters run after routing and before the balancer picks a peer.
   const routeHook = routeFiltersHook(routeFilters);
   const phases = compilePhases([
+    // ACME HTTP-01 answers come before any filter or route (and only exist with [acme]).
+    ...(gen.config.acme === undefined ? [] : [acmeHttp01Filter]),
     normalizePathFilter,
     routingFilter(compileRoutes(gen, listenerName)),
     ...(routeHook === undefined ? [] : [routeHook]),

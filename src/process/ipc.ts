@@ -1,6 +1,7 @@
 // The messages between the supervisor and a worker, over the IPC channel of child_process.fork (structured
 // clone: `serialization: "advanced"`). The listening sockets themselves do not travel here: they are the
 // child's descriptors 4, 5, ... (the fork's `stdio` array), and `start` says which listener each one is.
+import type { AcmeApplied, AcmeMessage } from "../acme/snapshot.ts";
 import type { Config } from "../config/schema/index.ts";
 import type { Identity } from "./privileges.ts";
 
@@ -27,7 +28,9 @@ export type ToWorker =
   /** prom-client's getMetricsAsJSON() of this worker, answered with the same `id`. */
   | { type: "metrics"; id: number }
   /** Reopen file log outputs (log rotation); the supervisor has already created the new files. */
-  | { type: "reopen" };
+  | { type: "reopen" }
+  /** ACME certificates and pending challenges, whole; answered with AcmeApplied. */
+  | AcmeMessage;
 
 export type FromWorker =
   | { type: "ready" }
@@ -35,7 +38,8 @@ export type FromWorker =
   | { type: "fatal"; message: string }
   | { type: "metrics"; id: number; metrics: unknown[] }
   /** Process log lines of the worker (JSON, no newline), for the supervisor's ring and collectors. */
-  | { type: "log"; lines: string[] };
+  | { type: "log"; lines: string[] }
+  | AcmeApplied;
 
 export function isMessage<T extends { type: string }>(value: unknown): value is T {
   return (

@@ -9,6 +9,8 @@ import { unlinkSync } from "node:fs";
 import type { Server } from "node:http";
 import type { Server as NetServer } from "node:net";
 import { type Aggregator, AggregatorRegistry, type Registry } from "prom-client";
+import { AcmeManager } from "../acme/manager.ts";
+import { publishToWorkers } from "../acme/supervisor-bridge.ts";
 import type { LoadResult } from "../config/load.ts";
 import { formatProblem } from "../config/problems.ts";
 import type { Config } from "../config/schema/index.ts";
@@ -71,6 +73,8 @@ export class Supervisor {
   #state: State = "starting";
   #generation = 1;
   #crew: Crew | undefined;
+  /** Certificates from ACME (only the supervisor orders them); undefined without [acme]. */
+  #acme: AcmeManager | undefined;
   readonly #draining = new Set<Crew>();
   readonly #sockets = new ListenerSockets();
   #admin: Server | undefined;
@@ -163,15 +167,21 @@ export class Supervisor {
     try {
       const prepared = await this.#sockets.prepare(config);
       prepareLogFiles(config, identity);
+      this.#configureAcme(config);
       const crew = this.#newCrew(this.#generation, config, identity, prepared.byName);
+      this.#pendingCrew = crew;
       await crew.start().catch((err: Error) => {
         throw new StartError(`workers could not start: ${err.message}`);
       });
+      this.#pendingCrew = undefined;
       this.#crew = crew;
     } catch (err) {
+      this.#pendingCrew = undefined;
+      this.#acme?.stop();
       handoff?.abort();
       throw err;
     }
+    this.#acme?.run();
     if (handoff) {
       handoff.confirm();
       // Sockets of listeners the old config had and ours does not: ours now, closed and removed.
@@ -227,9 +237,41 @@ export class Supervisor {
     const onLog = (lines: string[]) => {
       for (const line of lines) this.#logs.acceptLine(line);
     };
-    return new Crew({ generation, config, identity, listeners, onLog }, this.#log, () =>
+    const greeting = () =>
+      this.#acme ? { type: "acme" as const, snapshot: this.#acme.snapshot() } : undefined;
+    return new Crew({ generation, config, identity, listeners, onLog, greeting }, this.#log, () =>
       this.#metricsOwn.workerRestarts.inc(),
     );
+  }
+
+  /**
+   * Starts, changes or stops the ACME engine for `config`. Its snapshots go to every worker alive (the
+   * serving, starting and draining generations). Throws StartError when the state folder is unusable.
+   */
+  #configureAcme(config: Config): void {
+    if (config.acme === undefined) {
+      this.#acme?.stop();
+      this.#acme = undefined;
+      return;
+    }
+    if (this.#acme !== undefined) {
+      this.#acme.reconfigure(config.acme);
+      return;
+    }
+    const acme = new AcmeManager(config.acme, {
+      log: this.#log,
+      publish: publishToWorkers(() =>
+        [this.#crew, this.#pendingCrew, ...this.#draining].flatMap(
+          (c) => c?.workers.map((w) => w.child) ?? [],
+        ),
+      ),
+    });
+    try {
+      acme.load();
+    } catch (err) {
+      throw new StartError(`acme: ${(err as Error).message}`);
+    }
+    this.#acme = acme;
   }
 
   #identity(config: Config): Identity {
@@ -256,8 +298,8 @@ export class Supervisor {
             metrics: await this.#metricsJson(),
           }),
         logs: () => this.#logs.ring,
-        status: async () =>
-          buildStatus({
+        status: async () => ({
+          ...(buildStatus({
             config: this.#config,
             generation: this.#generation,
             startedAt: this.#startedAt,
@@ -265,7 +307,9 @@ export class Supervisor {
             workers: this.#workerInfo(),
             metrics: await this.#metricsJson(),
             lastReload: this.#lastReload,
-          }),
+          }) as object),
+          ...(this.#acme ? { acme: this.#acme.status() } : {}),
+        }),
         config: () => redactConfig(this.#config),
         reload: () => this.#reloadFromAdmin(),
       },
@@ -284,7 +328,8 @@ export class Supervisor {
     const crews = [this.#crew, ...this.#draining].filter((c): c is Crew => c !== undefined);
     const workers = (await Promise.all(crews.map((c) => c.metrics(METRICS_TIMEOUT_MS)))).flat();
     const own = await this.#metricsOwn.registry.getMetricsAsJSON();
-    const all = [...workers.filter((m) => m.length > 0), own] as {
+    const acme = (await this.#acme?.registry.getMetricsAsJSON()) ?? [];
+    const all = [...workers.filter((m) => m.length > 0), own, acme] as {
       name: string;
       aggregator?: Aggregator;
     }[][];
@@ -443,6 +488,12 @@ export class Supervisor {
       "config reloaded; new workers serve, old ones drain",
     );
     if (previous) this.#drain(previous, old);
+    try {
+      this.#configureAcme(config);
+      this.#acme?.run();
+    } catch (err) {
+      this.#log.error({ err: (err as Error).message }, "config reload: acme could not start");
+    }
     this.#observe(config);
     if (config.admin.listen !== old.admin.listen || config.admin.token !== old.admin.token) {
       this.#admin?.close();
@@ -504,6 +555,7 @@ export class Supervisor {
       return;
     }
     this.#state = "stopping";
+    this.#acme?.stop();
     const { grace_period, shutdown_timeout } = this.#config.system;
     this.#log.info({ reason, grace_ms: grace_period }, "stopping");
     const hardStop = setTimeout(() => {

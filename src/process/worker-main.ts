@@ -2,6 +2,7 @@
 // It waits for `start`, drops privileges first, provisions the config it was given, serves those sockets,
 // and says `ready`. It stops on `stop`, on SIGTERM/SIGINT (a whole process group or cgroup being
 // stopped), or when the supervisor is gone (IPC disconnect): always gracefully, then exits 0.
+import { onAcmeMessage } from "../acme/served.ts";
 import { type Generation, provision } from "../generation.ts";
 import type { ListenSource } from "../listener/listener.ts";
 import { LogForwarder } from "../observe/log-forward.ts";
@@ -85,6 +86,9 @@ process.on("message", (message: unknown) => {
       break;
     case "reopen":
       for (const o of gen?.outputs ?? []) o.reopen();
+      break;
+    case "acme":
+      onAcmeMessage(message, (reply) => send(reply));
       break;
   }
 });

@@ -33,6 +33,8 @@ export interface WorkerSpec {
   listeners: ReadonlyMap<string, number>;
   /** Receives the worker's process log lines (the supervisor's log hub). */
   onLog?: ((lines: string[]) => void) | undefined;
+  /** A message sent right after `start`, made when the worker is forked (the current ACME snapshot). */
+  greeting?: (() => ToWorker | undefined) | undefined;
 }
 
 export class WorkerProcess {
@@ -94,6 +96,8 @@ export class WorkerProcess {
       identity: spec.identity,
       fds,
     });
+    const greeting = spec.greeting?.();
+    if (greeting !== undefined) this.#send(greeting);
   }
 
   get pid(): number | undefined {

@@ -1,0 +1,85 @@
+// The ACME account (RFC 8555 §7.3): its key is made once and kept in the state folder; the account is
+// registered (terms accepted, contact, External Account Binding when configured) on first use and its
+// URL kept too, so a restart neither registers again nor orders anything it already has.
+
+import { readFileSync } from "node:fs";
+import { Agent } from "node:https";
+import acme from "acme-client";
+import { type AcmeConfig, directoryUrl } from "../config/schema/acme.ts";
+import { AcmeError, asAcmeError } from "./errors.ts";
+import type { AcmeStore } from "./store.ts";
+
+/** acme-client's HTTP retry of 5xx and network errors: 2 tries 1 s apart, so a dead CA fails fast and
+ * the manager's own backoff (retry_min..retry_max) decides when to try again. */
+const HTTP_RETRIES = 2;
+const HTTP_RETRY_DELAY_S = 1;
+const HTTP_TIMEOUT_MS = 30_000;
+
+/**
+ * Points acme-client's HTTP client (one per process: only the supervisor uses it) at the CA, trusting
+ * `directory_ca` when set. Throws AcmeError("STATE") when that file cannot be read.
+ */
+export function configureHttp(config: AcmeConfig): void {
+  const axios = acme.axios;
+  let ca: Buffer | undefined;
+  if (config.directory_ca !== undefined) {
+    try {
+      ca = readFileSync(config.directory_ca);
+    } catch (err) {
+      throw new AcmeError("STATE", `cannot read directory_ca: ${(err as Error).message}`, { cause: err });
+    }
+  }
+  axios.defaults.httpsAgent = new Agent({ keepAlive: true, ...(ca ? { ca } : {}) });
+  axios.defaults.timeout = HTTP_TIMEOUT_MS;
+  const settings = (axios.defaults as unknown as { acmeSettings: Record<string, number> }).acmeSettings;
+  settings.retryMaxAttempts = HTTP_RETRIES;
+  settings.retryDefaultDelay = HTTP_RETRY_DELAY_S;
+}
+
+/** An acme-client Client for the configured account, registering it if needed. Throws AcmeError. */
+export async function openAccount(config: AcmeConfig, store: AcmeStore): Promise<acme.Client> {
+  const directory = directoryUrl(config.directory);
+  let accountKey = store.readAccountKey();
+  if (accountKey === undefined) {
+    try {
+      accountKey = await acme.crypto.createPrivateEcdsaKey("P-256");
+    } catch (err) {
+      throw asAcmeError(err, "STATE", "account key");
+    }
+    accountKey = store.saveAccountKey(accountKey);
+  }
+  const known = store.readAccount();
+  const client = new acme.Client({
+    directoryUrl: directory,
+    accountKey,
+    ...(known?.directory === directory ? { accountUrl: known.url } : {}),
+    ...(config.eab ? { externalAccountBinding: { kid: config.eab.kid, hmacKey: config.eab.hmac_key } } : {}),
+    // Polling of pending challenges and orders (RFC 8555 §7.5.1): every 0.5-5 s, for about 2 minutes.
+    backoffAttempts: 30,
+    backoffMin: 500,
+    backoffMax: 5_000,
+  });
+  if (known?.directory !== directory) {
+    try {
+      await client.createAccount({
+        termsOfServiceAgreed: config.accept_terms,
+        ...(config.email ? { contact: [`mailto:${config.email}`] } : {}),
+      });
+    } catch (err) {
+      throw asAcmeError(err, "CA", `account registration at ${directory}`);
+    }
+    store.saveAccount({ directory, url: client.getAccountUrl() });
+  }
+  return client;
+}
+
+/** The directory's renewalInfo URL (RFC 9773 §3), when the CA offers ARI. */
+export async function renewalInfoUrl(directory: string): Promise<string | undefined> {
+  try {
+    const res = await acme.axios.get(directoryUrl(directory));
+    const url = (res.data as { renewalInfo?: unknown })?.renewalInfo;
+    return res.status === 200 && typeof url === "string" ? url : undefined;
+  } catch {
+    return undefined;
+  }
+}
