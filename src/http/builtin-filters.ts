@@ -1,6 +1,7 @@
 // Routing and peer selection as the first users of the phases: built-in filters that plug in exactly as
 // later built-in and user filters will.
 import { parseEndpoint } from "../upstream/endpoint.ts";
+import { selectEndpoint } from "../upstream/select.ts";
 import type { HttpFilter } from "./phases.ts";
 import type { RequestContext } from "./request-context.ts";
 import type { RouteTable } from "./routes.ts";
@@ -34,7 +35,6 @@ export const balancerFilter: HttpFilter = {
     const upstream = ctx.route?.upstream;
     if (upstream === undefined) return undefined;
     ctx.upstream = upstream;
-    ctx.endpoint = upstream.pick(ctx.tried);
-    return undefined;
+    return selectEndpoint(ctx, upstream, ctx.route?.subset);
   },
 };

@@ -5,7 +5,7 @@
 // match wins. CONNECT targets get their own map (see `connectRoute`).
 import type { RouteConfig } from "../config/schema/index.ts";
 import type { Generation } from "../generation.ts";
-import type { Upstream } from "../upstream/upstream.ts";
+import type { Subset, Upstream } from "../upstream/upstream.ts";
 import type { Reply } from "./phases.ts";
 
 export interface ForwardedFlags {
@@ -24,6 +24,8 @@ export interface CompiledRoute {
   readonly prefix: string;
   readonly methods: ReadonlySet<string> | undefined;
   readonly upstream: Upstream | undefined;
+  /** Metadata the endpoints must carry (`subset`), frozen; undefined for all of them. */
+  readonly subset: Subset | undefined;
   /** The fixed response of a `respond` route, body encoded once. */
   readonly reply: Reply | undefined;
   /** 0: no limit. */
@@ -129,6 +131,7 @@ function compileRoute(gen: Generation, config: RouteConfig, index: number): Comp
     prefix: config.path_prefix ?? "/",
     methods: config.methods === undefined ? undefined : new Set(config.methods),
     upstream: config.upstream === undefined ? undefined : gen.upstreams.get(config.upstream),
+    subset: config.subset === undefined ? undefined : Object.freeze({ ...config.subset }),
     reply: config.respond === undefined ? undefined : compileReply(config.respond),
     maxBodySize: config.max_body_size,
     websocket: config.websocket,

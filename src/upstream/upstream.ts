@@ -204,6 +204,8 @@ export class Upstream {
       endpoints: () => this.#endpoints,
       stateOf: (e) => this.stateOf(e),
       changed: (e, s) => {
+        // An endpoint that passes its active checks again is back: a passive ejection ends with it.
+        if (s.active === "healthy") s.recordSuccess();
         this.#log?.[s.active === "healthy" ? "info" : "warn"](
           { upstream: this.name, endpoint: e.key, state: s.active },
           `upstream endpoint ${s.active === "healthy" ? "up" : "down"} by active health checks`,

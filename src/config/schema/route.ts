@@ -39,6 +39,10 @@ export const routeSchema = z
       "Pass matching TLS connections, untouched from their first byte, to the upstream's endpoints (L4).",
     ),
     upstream: doc(z.string().min(1).optional(), "Upstream cluster that serves the matching requests."),
+    subset: doc(
+      z.record(z.string().regex(/^[a-z0-9_.-]+$/, "subset keys are lower case"), z.string()).optional(),
+      'Only the upstream\'s endpoints whose metadata (DNS-SD TXT) has these key/values, e.g. { version = "2" }.',
+    ),
     respond: doc(respondSchema.optional(), "Answer matching requests directly, without an upstream."),
     websocket: doc(z.boolean().prefault(true), "Allow WebSocket upgrades on this route."),
     connect: doc(

@@ -4,6 +4,7 @@
 import { type Dispatcher, Pool } from "undici";
 import type { Generation } from "../../generation.ts";
 import { trackPools } from "../../observe/pool-gauges.ts";
+import { prepareUpstreamTls, upstreamTlsOptions } from "../../tls/upstream.ts";
 import type { Endpoint } from "../endpoint.ts";
 import type { Upstream } from "../upstream.ts";
 
@@ -70,17 +71,20 @@ export class EndpointPools {
 function createPool(upstream: Upstream, endpoint: Endpoint): Pool {
   const c = upstream.config;
   const host = endpoint.host.includes(":") ? `[${endpoint.host}]` : endpoint.host;
-  return new Pool(`http://${host}:${endpoint.port}`, {
+  // TLS upstreams: undici's connector takes tls.connect options; with h2 it offers ALPN "h2", "http/1.1".
+  const tls = upstreamTlsOptions(upstream, endpoint);
+  return new Pool(`${tls ? "https" : "http"}://${host}:${endpoint.port}`, {
     connections: c.max_connections,
     connectTimeout: c.connect_timeout,
     headersTimeout: c.response_timeout,
     bodyTimeout: c.response_timeout,
     keepAliveTimeout: c.idle_timeout,
     keepAliveMaxTimeout: c.idle_timeout,
+    ...(tls ? { connect: tls as never } : {}),
     ...(c.h2
       ? {
           allowH2: true,
-          connect: { useH2c: true } as never,
+          connect: (tls ?? { useH2c: true }) as never,
           pipelining: H2_STREAMS_PER_CONNECTION,
           maxConcurrentStreams: H2_STREAMS_PER_CONNECTION,
         }
@@ -94,6 +98,8 @@ const shared = new WeakMap<Generation, { pools: EndpointPools; users: number; un
 export function acquirePools(gen: Generation): EndpointPools {
   let entry = shared.get(gen);
   if (entry === undefined) {
+    // Reads upstream CA/cert/key files now: a missing one stops the start, not the first request.
+    prepareUpstreamTls(gen);
     const pools = new EndpointPools();
     entry = { pools, users: 0, untrack: trackPools(gen.metrics.registry, pools) };
     shared.set(gen, entry);
