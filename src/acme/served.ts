@@ -110,15 +110,16 @@ export function acmeContextFor(
 export const ACME_TLS_ALPN = "acme-tls/1";
 
 /**
- * Takes over a connection whose ClientHello offers "acme-tls/1" (its bytes must still be readable on
- * `socket`, e.g. unshifted back): completes the handshake with the challenge certificate for
- * `serverName` and closes (RFC 8737 §3), or closes at once when weir has no challenge for that name.
- * Returns false, touching nothing, for any other ClientHello.
+ * Takes over a connection whose ClientHello offers "acme-tls/1": completes the handshake with the
+ * challenge certificate for `serverName` and closes (RFC 8737 §3), or closes at once when weir has no
+ * challenge for that name. `hello` holds the ClientHello bytes already read from `socket` (undefined
+ * when they are still readable on it). Returns false, touching nothing, for any other ClientHello.
  */
 export function answerTlsAlpn01(
   socket: Socket,
   serverName: string | undefined,
   alpn: readonly string[] | undefined,
+  hello?: Buffer,
 ): boolean {
   if (alpn === undefined || !alpn.includes(ACME_TLS_ALPN)) return false;
   const ctx = serverName === undefined ? undefined : served.alpn.get(serverName);
@@ -126,7 +127,7 @@ export function answerTlsAlpn01(
     socket.destroy();
     return true;
   }
-  const tls = new TLSSocket(bytesOf(socket), {
+  const tls = new TLSSocket(bytesOf(socket, hello), {
     isServer: true,
     secureContext: ctx,
     ALPNProtocols: [ACME_TLS_ALPN],
@@ -152,7 +153,7 @@ export function answerTlsAlpn01(
  * unshifted back into its JS buffer (the ClientHello); through a Duplex it gets them (challenges only,
  * so the extra copy does not matter).
  */
-function bytesOf(socket: Socket): Duplex {
+function bytesOf(socket: Socket, head: Buffer | undefined): Duplex {
   const duplex = new Duplex({
     read() {
       socket.resume();
@@ -168,6 +169,7 @@ function bytesOf(socket: Socket): Duplex {
       callback(err);
     },
   });
+  if (head !== undefined) duplex.push(head);
   socket.on("data", (chunk: Buffer) => {
     if (!duplex.push(chunk)) socket.pause();
   });

@@ -94,7 +94,7 @@ export function buildCertificateSet(
 }
 
 /** tls.Server sets this on its own contexts; weir's contexts serve sockets built without a Server. */
-function setSessionIdContext(ctx: SecureContext, id: string): void {
+export function setSessionIdContext(ctx: SecureContext, id: string): void {
   const native = (ctx as unknown as { context?: { setSessionIdContext?: (id: string) => void } }).context;
   native?.setSessionIdContext?.(id);
 }

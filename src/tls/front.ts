@@ -6,13 +6,14 @@
 // Every way a connection can fail here is counted in weir_tls_failures_total{listener,reason}, logged
 // with the connection's id, and ends with the socket destroyed; nothing throws out of `accept`.
 import type { Socket } from "node:net";
-import { type SecureContext, TLSSocket } from "node:tls";
+import { createSecureContext, type SecureContext, TLSSocket } from "node:tls";
+import { acmeContextFor, answerTlsAlpn01, type ContextBuilder } from "../acme/served.ts";
 import type { ListenerConfig } from "../config/schema/index.ts";
 import type { Generation } from "../generation.ts";
 import type { ConnectionContext, ConnectionHandler } from "../listener/connection.ts";
 import { proxyTcp } from "../listener/tcp-proxy.ts";
 import { CertificateStore } from "./certificate-store.ts";
-import { listenerPolicy } from "./context.ts";
+import { listenerPolicy, setSessionIdContext } from "./context.ts";
 import { readClientHello } from "./hello-reader.ts";
 import { type TlsInfo, tlsInfoOf } from "./info.ts";
 import { handshakeFailureReason, tlsMetrics } from "./metrics.ts";
@@ -53,6 +54,14 @@ export function createTlsFront(
   const alpn = [...tls.alpn];
   const clientAuth = tls.client_auth;
   const helloOptions = { maxBytes: tls.max_hello_size, timeoutMs: tls.handshake_timeout };
+  // tls.acme: certificates from the supervisor's ACME engine, under this listener's policy.
+  const acmeBuild: ContextBuilder | undefined = tls.acme
+    ? (c) => {
+        const ctx = createSecureContext({ ...policy.options, cert: c.cert, key: c.key });
+        setSessionIdContext(ctx, policy.sessionId);
+        return ctx;
+      }
+    : undefined;
 
   /** Counts and logs a refused connection; destroys the socket unless `last` bytes must go out first. */
   function refuse(
@@ -142,10 +151,13 @@ export function createTlsFront(
         });
         return;
       }
+      if (acmeBuild && answerTlsAlpn01(socket, serverName, outcome.hello.alpn, outcome.bytes)) return;
       const set = store.current;
-      let secureContext = set.byName.lookup(serverName);
+      let secureContext =
+        (acmeBuild && acmeContextFor(serverName, acmeBuild)) ?? set.byName.lookup(serverName);
       if (secureContext === undefined) {
-        if (tls!.unknown_sni === "refuse") {
+        // Without certificate files (acme only), an unknown name has no default to fall back on.
+        if (tls!.unknown_sni === "refuse" || set.fallback === undefined) {
           const name = serverName ?? "(no SNI)";
           return refuse(socket, ctx, "unknown_sni", `no certificate for "${name}"`, UNRECOGNIZED_NAME_ALERT);
         }
