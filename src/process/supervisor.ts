@@ -318,6 +318,11 @@ export class Supervisor {
     ).catch((err) => {
       throw new ListenError("admin", listen, err);
     });
+    const bound = this.#admin.address();
+    this.#log.info(
+      { address: listen, port: typeof bound === "object" && bound !== null ? bound.port : undefined },
+      "admin API listening",
+    );
   }
 
   /**
