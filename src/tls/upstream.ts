@@ -1,0 +1,63 @@
+// TLS to upstream endpoints: what undici's connector (and tls.connect) needs for an upstream with a
+// `tls` table. Verification is on unless `insecure_skip_verify`, against the system CAs or the given
+// bundle; SNI is `server_name` or the endpoint's host when that is a name (RFC 6066 §3: never an IP
+// address); the certificate must match that same name. Files are read once per generation.
+import { readFileSync } from "node:fs";
+import { isIP } from "node:net";
+import type { ConnectionOptions } from "node:tls";
+import type { Generation } from "../generation.ts";
+import type { Endpoint } from "../upstream/endpoint.ts";
+import type { Upstream } from "../upstream/upstream.ts";
+import { CertificateError } from "./certificates.ts";
+
+/** tls.connect options shared by every endpoint of one upstream (no servername yet). */
+const byUpstream = new WeakMap<Upstream, ConnectionOptions>();
+
+function readPem(upstream: Upstream, key: string, file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    throw new CertificateError(
+      `upstream "${upstream.name}": cannot read tls.${key}: ${(err as Error).message}`,
+    );
+  }
+}
+
+function baseOptions(upstream: Upstream): ConnectionOptions | undefined {
+  const tls = upstream.config.tls;
+  if (tls === undefined) return undefined;
+  let options = byUpstream.get(upstream);
+  if (options === undefined) {
+    options = { rejectUnauthorized: !tls.insecure_skip_verify };
+    if (tls.ca !== undefined) options.ca = readPem(upstream, "ca", tls.ca);
+    if (tls.cert !== undefined) options.cert = readPem(upstream, "cert", tls.cert);
+    if (tls.key !== undefined) options.key = readPem(upstream, "key", tls.key);
+    byUpstream.set(upstream, Object.freeze(options));
+  }
+  return options;
+}
+
+/**
+ * Reads every upstream's TLS files and warns about unverified ones, once per generation at start, so
+ * that a missing CA file stops the start instead of failing requests. Throws CertificateError.
+ */
+export function prepareUpstreamTls(gen: Generation): void {
+  for (const upstream of gen.upstreams.values()) {
+    if (baseOptions(upstream) === undefined) continue;
+    if (upstream.config.tls?.insecure_skip_verify)
+      gen.log.warn(
+        { upstream: upstream.name },
+        "TLS to this upstream is NOT verified (insecure_skip_verify = true): anyone on the path can impersonate it",
+      );
+  }
+}
+
+/** tls.connect options for `endpoint` of `upstream`, or undefined when it is plain TCP. */
+export function upstreamTlsOptions(upstream: Upstream, endpoint: Endpoint): ConnectionOptions | undefined {
+  const base = baseOptions(upstream);
+  if (base === undefined) return undefined;
+  const name = upstream.config.tls?.server_name ?? (isIP(endpoint.host) === 0 ? endpoint.host : undefined);
+  const options: ConnectionOptions = { ...base };
+  if (name !== undefined) options.servername = name;
+  return options;
+}
