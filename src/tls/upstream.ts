@@ -1,10 +1,12 @@
 // TLS to upstream endpoints: what undici's connector (and tls.connect) needs for an upstream with a
 // `tls` table. Verification is on unless `insecure_skip_verify`, against the system CAs or the given
 // bundle; SNI is `server_name` or the endpoint's host when that is a name (RFC 6066 §3: never an IP
-// address); the certificate must match that same name. Files are read once per generation.
+// address), whatever Host the request carries; the certificate must match that same name. Files are
+// read once per generation.
 import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import type { ConnectionOptions } from "node:tls";
+import { buildConnector } from "undici";
 import type { Generation } from "../generation.ts";
 import type { Endpoint } from "../upstream/endpoint.ts";
 import type { Upstream } from "../upstream/upstream.ts";
@@ -52,12 +54,23 @@ export function prepareUpstreamTls(gen: Generation): void {
   }
 }
 
-/** tls.connect options for `endpoint` of `upstream`, or undefined when it is plain TCP. */
-export function upstreamTlsOptions(upstream: Upstream, endpoint: Endpoint): ConnectionOptions | undefined {
+/**
+ * undici's connector for `endpoint` of a TLS upstream, or undefined when it is plain TCP. undici would
+ * otherwise send the request's Host (the client's name) as SNI; this one always sends the upstream's.
+ */
+export function upstreamTlsConnector(
+  upstream: Upstream,
+  endpoint: Endpoint,
+  opts: { timeoutMs: number; h2: boolean },
+): buildConnector.connector | undefined {
   const base = baseOptions(upstream);
   if (base === undefined) return undefined;
   const name = upstream.config.tls?.server_name ?? (isIP(endpoint.host) === 0 ? endpoint.host : undefined);
-  const options: ConnectionOptions = { ...base };
-  if (name !== undefined) options.servername = name;
-  return options;
+  const connector = buildConnector({
+    ...(base as buildConnector.BuildOptions),
+    timeout: opts.timeoutMs,
+    allowH2: opts.h2,
+  });
+  // An empty name lets undici fall back to no SNI for an IP address (RFC 6066 §3).
+  return (options, callback) => connector({ ...options, servername: name ?? "" }, callback);
 }

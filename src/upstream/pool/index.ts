@@ -4,7 +4,7 @@
 import { type Dispatcher, Pool } from "undici";
 import type { Generation } from "../../generation.ts";
 import { trackPools } from "../../observe/pool-gauges.ts";
-import { prepareUpstreamTls, upstreamTlsOptions } from "../../tls/upstream.ts";
+import { prepareUpstreamTls, upstreamTlsConnector } from "../../tls/upstream.ts";
 import type { Endpoint } from "../endpoint.ts";
 import type { Upstream } from "../upstream.ts";
 
@@ -72,7 +72,7 @@ function createPool(upstream: Upstream, endpoint: Endpoint): Pool {
   const c = upstream.config;
   const host = endpoint.host.includes(":") ? `[${endpoint.host}]` : endpoint.host;
   // TLS upstreams: undici's connector takes tls.connect options; with h2 it offers ALPN "h2", "http/1.1".
-  const tls = upstreamTlsOptions(upstream, endpoint);
+  const tls = upstreamTlsConnector(upstream, endpoint, { timeoutMs: c.connect_timeout, h2: c.h2 });
   return new Pool(`${tls ? "https" : "http"}://${host}:${endpoint.port}`, {
     connections: c.max_connections,
     connectTimeout: c.connect_timeout,
@@ -80,7 +80,7 @@ function createPool(upstream: Upstream, endpoint: Endpoint): Pool {
     bodyTimeout: c.response_timeout,
     keepAliveTimeout: c.idle_timeout,
     keepAliveMaxTimeout: c.idle_timeout,
-    ...(tls ? { connect: tls as never } : {}),
+    ...(tls ? { connect: tls } : {}),
     ...(c.h2
       ? {
           allowH2: true,
