@@ -5,13 +5,21 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createSocket } from "node:dgram";
 import { Resolver } from "node:dns/promises";
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestContext } from "node:test";
 import { hasProgram } from "../lib/peers.ts";
 
+/** dnsmasq lives in /usr/sbin, which a non-root PATH may leave out. */
 export const DNSMASQ = hasProgram("dnsmasq") ? "dnsmasq" : "/usr/sbin/dnsmasq";
+
+/** Whether dnsmasq can run here; on CI (CI=true) a missing one is an error, not a skip. */
+export function dnsmasqAvailable(): boolean {
+  const ok = DNSMASQ === "dnsmasq" || existsSync(DNSMASQ);
+  if (!ok && process.env.CI === "true") throw new Error("needs dnsmasq (dnsmasq-base, installed by .ci/run)");
+  return ok;
+}
 
 export interface DnsRecords {
   /** Domains dnsmasq answers for alone (NXDOMAIN for unknown names in them). */

@@ -48,7 +48,9 @@ test("round_robin: smooth and exact to the weights (5,1,1 → a,a,b,a,c,a,a)", (
 
 test("random: weighted shares within 2 points over 20k picks", () => {
   const got = shares(balancers.random(), set([1, 2, 7]), 20_000);
-  [0.1, 0.2, 0.7].forEach((want, i) => assert.ok(Math.abs(got[i]! - want) < 0.02, `${got[i]} vs ${want}`));
+  for (const [i, want] of [0.1, 0.2, 0.7].entries()) {
+    assert.ok(Math.abs(got[i]! - want) < 0.02, `${got[i]} vs ${want}`);
+  }
 });
 
 test("least_request: of two random choices, the one with fewer in flight", () => {
