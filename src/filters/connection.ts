@@ -57,3 +57,18 @@ export function connectionFilterStep(gen: FilterGeneration, listener: string): C
     },
   };
 }
+
+/**
+ * `handler`, preceded by the listener's connection filters (itself when there are none). Listeners put
+ * it innermost, after their handshake steps (the PROXY header), so the filters see the real client.
+ */
+export function withConnectionFilters<H extends (socket: Socket, ctx: ConnectionContext) => void>(
+  gen: FilterGeneration,
+  listener: string,
+  handler: H,
+): H {
+  const step = connectionFilterStep(gen, listener);
+  if (step === undefined) return handler;
+  return ((socket: Socket, ctx: ConnectionContext) =>
+    step.run(socket, ctx, (ok) => (ok ? handler(socket, ctx) : socket.destroy()))) as H;
+}

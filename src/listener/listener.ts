@@ -2,6 +2,7 @@
 // It does not bind: the socket comes from `bind.ts` (in-process) or from the supervisor (a passed fd).
 import { createServer, type Server, type Socket } from "node:net";
 import type { ListenerConfig } from "../config/schema/index.ts";
+import { withConnectionFilters } from "../filters/connection.ts";
 import type { Generation } from "../generation.ts";
 import type { HttpService } from "../http/index.ts";
 import type { createTlsFront, TlsFront } from "../tls/front.ts";
@@ -33,7 +34,8 @@ export class Listener {
     this.#http = http;
     // TLS termination in front of the HTTP engine; throws CertificateError when a certificate cannot serve.
     this.#tls = tls && http ? tls(gen, name, config, http.handle) : undefined;
-    const handler = this.#handlerFor(gen);
+    // Connection filters (cidr, connection_limit) run first, before the protocol handler reads a byte.
+    const handler = withConnectionFilters(gen, name, this.#handlerFor(gen));
     const { connectionsTotal, connectionsActive, connectionsRejected } = gen.metrics;
     const labels = { listener: name };
     this.server = createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: false }, (socket) => {
