@@ -61,9 +61,12 @@ export interface LoadStats {
  * `fresh` loops open a new connection per request. Every error, status other than 200 or short body is a
  * failure (the first 20 are kept in `errors`).
  */
-export function startLoad(port: number, opts: { keepAlive?: number; fresh?: number } = {}) {
+export function startLoad(port: number, opts: { keepAlive?: number; fresh?: number; maxMs?: number } = {}) {
   const stats: LoadStats = { ok: 0, failed: 0, retried: 0, errors: [] };
   let running = true;
+  // Bounded in time whatever happens to the test (a failed assertion before stop() must not leave a
+  // request loop spinning), and a failure backs off so a dead port is not hammered at full speed.
+  const deadline = Date.now() + (opts.maxMs ?? 60_000);
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   const once = (useAgent: Agent | false) =>
     new Promise<"ok" | "retry" | string>((resolve) => {
@@ -93,7 +96,7 @@ export function startLoad(port: number, opts: { keepAlive?: number; fresh?: numb
       req.end();
     });
   const loop = async (useAgent: Agent | false) => {
-    while (running) {
+    while (running && Date.now() < deadline) {
       let result = await once(useAgent);
       if (result === "retry") {
         stats.retried++;
@@ -103,6 +106,7 @@ export function startLoad(port: number, opts: { keepAlive?: number; fresh?: numb
       else {
         stats.failed++;
         if (stats.errors.length < 20) stats.errors.push(result);
+        await sleep(10);
       }
     }
   };
