@@ -80,18 +80,18 @@ export interface Ca {
   serverKey: string;
 }
 
-/** A CA and a certificate for 127.0.0.1 / localhost signed by it: pebble's own HTTPS. */
-export function makeServerCa(dir: string): Ca {
-  const p = (name: string) => join(dir, name);
+/**
+ * A CA and a certificate for 127.0.0.1 / localhost signed by it: pebble's own HTTPS. Files are
+ * `${prefix}server-ca.pem`, `${prefix}server.pem`, `${prefix}server.key` in `dir`.
+ */
+export function makeServerCa(dir: string, prefix = ""): Ca {
+  const p = (name: string) => join(dir, `${prefix}${name}`);
   const openssl = (...args: string[]) => execFileSync("openssl", args, { stdio: "pipe" });
+  const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
   openssl(
     "req",
     "-x509",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:P-256",
-    "-nodes",
+    ...ec,
     "-days",
     "2",
     "-subj",
@@ -102,20 +102,7 @@ export function makeServerCa(dir: string): Ca {
     p("server-ca.pem"),
   );
   writeFileSync(p("server.ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
-  openssl(
-    "req",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:P-256",
-    "-nodes",
-    "-subj",
-    "/CN=127.0.0.1",
-    "-keyout",
-    p("server.key"),
-    "-out",
-    p("server.csr"),
-  );
+  openssl("req", ...ec, "-subj", "/CN=127.0.0.1", "-keyout", p("server.key"), "-out", p("server.csr"));
   openssl(
     "x509",
     "-req",
