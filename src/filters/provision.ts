@@ -12,6 +12,7 @@ import {
   type Verdict,
 } from "../http/phases.ts";
 import type { RequestContext } from "../http/request-context.ts";
+import { countRejections } from "../observe/filter-rejections.ts";
 import { closeFilters, provisionRouteFilters } from "./registry.ts";
 import type { FilterEnv, FilterGeneration, ProvisionedFilter } from "./types.ts";
 
@@ -47,7 +48,7 @@ export function acquireRouteFilters(gen: FilterGeneration): RouteFilterSet {
         if (configs.length === 0) return;
         const filters = provisionRouteFilters(configs, route.name ?? `#${index}`, env);
         all.push(...filters);
-        byRoute[index] = compilePhases(filters);
+        byRoute[index] = compilePhases(filters.map((f) => countRejections(f, gen.metrics.filterRejections)));
       });
     } catch (err) {
       void closeFilters(all);
