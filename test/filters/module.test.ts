@@ -82,13 +82,19 @@ test("a hook that throws fails that request with 500 and a log line; the proxy k
   const ok = await send(weir.port, "/fine");
   assert.equal(ok.status, 200);
   assert.equal(ok.headers["x-module"], "L", "the factory got its TOML section");
-  await sleep(50);
-  for (const o of weir.gen.outputs) o.flush();
-  const lines = readFileSync(logFile, "utf8")
-    .trim()
-    .split("\n")
-    .map((l) => JSON.parse(l) as { msg: string; hook: string; err: { message: string } });
-  const failures = lines.filter((l) => l.msg === "filter hook failed");
+  // The log file is written asynchronously: wait (a bounded while) for the four lines to land.
+  let failures: { msg: string; hook: string; err: { message: string } }[] = [];
+  for (let i = 0; i < 40 && failures.length < 4; i++) {
+    await sleep(50);
+    try {
+      for (const o of weir.gen.outputs) o.flush();
+      failures = readFileSync(logFile, "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as { msg: string; hook: string; err: { message: string } })
+        .filter((l) => l.msg === "filter hook failed");
+    } catch {}
+  }
   assert.deepEqual(
     failures.map((l) => [l.hook, l.err.message]),
     [
