@@ -106,12 +106,18 @@ endpoints = ["127.0.0.1:${origin.port}"]
   assert.equal(trusted.headers["x-request-id"], "lb-1234");
   assert.equal(origin.seen.at(-1)?.headers["x-request-id"], "lb-1234");
   assert.equal(origin.seen.at(-1)?.rawHeaders.filter((h) => h.toLowerCase() === "x-request-id").length, 1);
-  await new Promise((r) => setTimeout(r, 50));
-  for (const o of weir.gen.outputs) o.flush();
-  const logged = readFileSync(logFile, "utf8")
-    .trim()
-    .split("\n")
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  // The access log is written asynchronously: wait (a bounded while) for both lines to land.
+  let logged: Record<string, unknown>[] = [];
+  for (let i = 0; i < 40 && logged.length < 2; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    try {
+      for (const o of weir.gen.outputs) o.flush();
+      logged = readFileSync(logFile, "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+    } catch {}
+  }
   assert.deepEqual(
     logged.map((l) => l.request_id),
     [id, "lb-1234"],
