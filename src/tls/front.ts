@@ -133,6 +133,19 @@ export function createTlsFront(
       const info = tlsInfoOf(tlsSocket, serverName, verified);
       ctx.tls = info;
       metrics.handshakes.inc({ listener, version: info.version, resumed: info.resumed ? "yes" : "no" });
+      gen.log.debug(
+        {
+          listener,
+          conn: ctx.id,
+          sni: serverName,
+          tls: info.version,
+          cipher: info.cipher,
+          alpn: info.alpn,
+          resumed: info.resumed,
+          client_subject: info.clientSubject,
+        },
+        "TLS established",
+      );
       next(tlsSocket as unknown as Socket, ctx);
     });
   }

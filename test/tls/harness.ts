@@ -23,7 +23,9 @@ export interface TlsProxy {
 /** Starts the listener `name` of `toml` (a config without its [log] table) on 127.0.0.1 port 0. */
 export async function startTlsProxy(t: TestContext, toml: string, name = "edge"): Promise<TlsProxy> {
   const logFile = join(tempDir("weir-tls-log-"), "weir.log");
-  const text = `[log]\nlevel = "debug"\noutput = "${logFile}"\n[access_log]\nenabled = false\n${toml}`;
+  // A short header timeout: the HTTP engine holds a connection that closed before its first byte until then.
+  const http = `\n[listeners.${name}.http]\nheader_timeout = "1s"\n`;
+  const text = `[log]\nlevel = "debug"\noutput = "${logFile}"\n[access_log]\nenabled = false\n${toml}${http}`;
   const loaded = loadConfig({ text });
   if (!loaded.ok) throw new Error(JSON.stringify(loaded.problems));
   const gen = provision(loaded.config);
