@@ -3,6 +3,7 @@ import { z } from "zod";
 import { doc, duration, size } from "./fields.ts";
 import { listenerFiltersField } from "./filters.ts";
 import { listenerTlsSchema } from "./tls.ts";
+import { checkTransparent, transparentFields } from "./transparent.ts";
 
 /** "10.0.0.0/8", "fd00::/8" or a single address; checked by building the BlockList it will become. */
 function isCidr(text: string): boolean {
@@ -59,7 +60,7 @@ const httpSettings = z
   })
   .prefault({});
 
-export const listenerSchema = z.strictObject({
+const listenerFields = z.strictObject({
   address: doc(
     z.string().regex(LISTEN_ADDRESS, 'expected "host:port", "[ipv6]:port" or "unix:/path/to.sock"'),
     'Where to listen: "127.0.0.1:8080", "[::1]:8080", "0.0.0.0:80", or "unix:/run/weir.sock".',
@@ -112,4 +113,7 @@ export const listenerSchema = z.strictObject({
     listenerTlsSchema.optional(),
     'Terminate TLS: on "http" listeners every connection is TLS; on "auto" ones TLS is detected per connection.',
   ),
+  ...transparentFields,
 });
+
+export const listenerSchema = listenerFields.superRefine(checkTransparent);
