@@ -3,7 +3,7 @@
 // URL kept too, so a restart neither registers again nor orders anything it already has.
 
 import { readFileSync } from "node:fs";
-import { Agent } from "node:https";
+import { Agent, get as httpsGet } from "node:https";
 import acme from "acme-client";
 import { type AcmeConfig, directoryUrl } from "../config/schema/acme.ts";
 import { AcmeError, asAcmeError } from "./errors.ts";
@@ -82,4 +82,23 @@ export async function renewalInfoUrl(directory: string): Promise<string | undefi
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Why the CA cannot be reached, or undefined when its directory answers. acme-client loses the cause of
+ * a network error after its retries (it reports a TypeError), so the manager asks this to say what
+ * went wrong (ECONNREFUSED, a certificate the directory_ca does not sign, a timeout).
+ */
+export function probeDirectory(directory: string): Promise<string | undefined> {
+  const url = directoryUrl(directory);
+  return new Promise((resolve) => {
+    const req = httpsGet(url, { agent: acme.axios.defaults.httpsAgent as Agent, timeout: 10_000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200 ? undefined : `${url}: HTTP ${res.statusCode}`);
+    });
+    req.on("timeout", () => req.destroy(new Error("timed out")));
+    req.on("error", (err: NodeJS.ErrnoException) =>
+      resolve(`${url}: ${err.code ?? ""} ${err.message}`.trim()),
+    );
+  });
 }

@@ -11,7 +11,7 @@ import type acme from "acme-client";
 import { Counter, Gauge, Registry } from "prom-client";
 import type { AcmeCertificateConfig, AcmeConfig } from "../config/schema/acme.ts";
 import type { Logger } from "../observe/log.ts";
-import { configureHttp, openAccount, renewalInfoUrl } from "./account.ts";
+import { configureHttp, openAccount, probeDirectory, renewalInfoUrl } from "./account.ts";
 import { ariCertificateId, fetchRenewalInfo, pickRenewalTime, type RenewalWindow } from "./ari.ts";
 import { ChallengeBoard, type Publish } from "./board.ts";
 import { http01Solver, tlsAlpn01Solver } from "./challenges/board-solvers.ts";
@@ -352,8 +352,14 @@ export class AcmeManager {
       const next = renewalDue(stored, s.config.names, this.#config, undefined);
       this.#schedule(s, Math.min(Math.max(next.at.getTime() - Date.now(), 0), this.#config.check_interval));
     } catch (err) {
-      if (err instanceof AcmeError && err.code === "CA") this.#client = undefined;
-      this.#failed(s, asAcmeError(err, "CA", "order"));
+      let failure = asAcmeError(err, "CA", "order");
+      if (failure.code === "CA") {
+        this.#client = undefined;
+        const unreachable = await probeDirectory(this.#config.directory);
+        if (unreachable !== undefined)
+          failure = new AcmeError("CA", `CA unreachable: ${unreachable}`, { cause: err });
+      }
+      this.#failed(s, failure);
     }
   }
 
