@@ -1,4 +1,5 @@
 import type { Socket } from "node:net";
+import type { ProxyHeader } from "../protocol/proxy-header/index.ts";
 
 /** What every handler knows about an accepted connection. The client address is the real client's:
  * the socket's peer, or the one a PROXY header carried. */
@@ -7,9 +8,16 @@ export interface ConnectionContext {
   readonly listener: string;
   clientAddress: string;
   clientPort: number;
-  readonly localAddress: string;
-  readonly localPort: number;
+  /** The address the client connected to: the socket's own, or the PROXY header's destination. */
+  localAddress: string;
+  localPort: number;
   readonly acceptedAt: number;
+  /**
+   * The PROXY header this connection started with (listeners with `proxy_protocol`), for filters: its
+   * TLVs (alpn, authority, uniqueId, ssl, netns, and every TLV raw in `tlvs`), version and command.
+   * Undefined on listeners that read none. Its addresses are already applied to the fields above.
+   */
+  proxyHeader?: ProxyHeader;
 }
 
 /** Takes over an accepted connection; owns the socket from then on. */

@@ -8,6 +8,9 @@ import type { HttpService } from "../http/index.ts";
 import type { createTlsFront, TlsFront } from "../tls/front.ts";
 import { detectAndDispatch } from "./auto.ts";
 import { type ConnectionHandler, newConnectionContext } from "./connection.ts";
+import { type HandshakeStep, withHandshake } from "./handshake/index.ts";
+import { proxyFromStep } from "./handshake/proxy-from.ts";
+import { proxyHeaderStep } from "./handshake/proxy-header.ts";
 import { proxyTcp } from "./tcp-proxy.ts";
 
 /** Where the listening socket comes from: a file descriptor bound by the supervisor, or a handle
@@ -34,8 +37,11 @@ export class Listener {
     this.#http = http;
     // TLS termination in front of the HTTP engine; throws CertificateError when a certificate cannot serve.
     this.#tls = tls && http ? tls(gen, name, config, http.handle) : undefined;
-    // Connection filters (cidr, connection_limit) run first, before the protocol handler reads a byte.
-    const handler = withConnectionFilters(gen, name, this.#handlerFor(gen));
+    // Connection filters (cidr, connection_limit) run last, on the real client address.
+    const handler = withHandshake(
+      handshakeSteps(gen, config),
+      withConnectionFilters(gen, name, this.#handlerFor(gen)),
+    );
     const { connectionsTotal, connectionsActive, connectionsRejected } = gen.metrics;
     const labels = { listener: name };
     this.server = createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: false }, (socket) => {
@@ -107,4 +113,15 @@ export class Listener {
     for (const socket of this.#sockets) socket.destroy();
     await Promise.all([drained, stopped]);
   }
+}
+
+/** What runs before the protocol handler (tcp, http, or detection on auto listeners), in order. */
+function handshakeSteps(gen: Generation, config: ListenerConfig): HandshakeStep[] {
+  const steps: HandshakeStep[] = [];
+  if (config.proxy_protocol !== undefined) {
+    const from = proxyFromStep(gen, config);
+    if (from !== undefined) steps.push(from);
+    steps.push(proxyHeaderStep(gen, config));
+  }
+  return steps;
 }
