@@ -237,7 +237,7 @@ export class ProxyEngine {
           : ctx.req;
     }
     this.pools
-      .get(upstream, endpoint)
+      .get(upstream, endpoint, ctx.conn.ctx)
       .dispatch(
         { path: ctx.path, method: ctx.method as Dispatcher.HttpMethod, headers: ctx.upstreamHeaders, body },
         attempt,

@@ -6,6 +6,7 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http";
 import { STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
+import { proxyHeaderFor } from "../listener/proxy-send.ts";
 import { connectUpstream } from "../tunnel/connect.ts";
 import { openTunnel, type Tunnel, type TunnelStats } from "../tunnel/tunnel.ts";
 import { HttpError } from "./errors.ts";
@@ -114,6 +115,8 @@ export function websocketUpgrade(engine: ProxyEngine, ctx: RequestContext): void
       let head = `${ctx.method} ${ctx.path} HTTP/1.1\r\n`;
       for (let i = 0; i < h.length; i += 2) head += `${h[i]}: ${h[i + 1]}\r\n`;
       head += `connection: upgrade\r\nupgrade: ${ctx.upgrade}\r\n\r\n`;
+      const proxyVersion = ctx.upstream?.config.proxy_protocol;
+      if (proxyVersion !== undefined) upstream.write(proxyHeaderFor(proxyVersion, ctx.conn.ctx).bytes);
       upstream.write(head);
       if (res.head.length > 0) upstream.write(res.head);
       awaitUpgradeAnswer(engine, ctx, res, upstream);

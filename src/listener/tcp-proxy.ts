@@ -9,6 +9,7 @@ import { hashString } from "../upstream/balance/hash.ts";
 import type { Endpoint } from "../upstream/endpoint.ts";
 import type { Upstream } from "../upstream/upstream.ts";
 import type { ConnectionContext } from "./connection.ts";
+import { proxyHeaderFor } from "./proxy-send.ts";
 
 export interface TcpProxyOptions {
   idleTimeoutMs: number;
@@ -57,6 +58,9 @@ export function proxyTcp(
           socket.destroy();
           return;
         }
+        // An upstream with proxy_protocol learns who the client is before any of the client's bytes.
+        const proxyVersion = upstream.config.proxy_protocol;
+        if (proxyVersion !== undefined) socket.write(proxyHeaderFor(proxyVersion, ctx).bytes);
         openTunnel(client, socket, {
           idleTimeoutMs: opts.idleTimeoutMs,
           head: opts.head,

@@ -3,21 +3,39 @@
 // prior knowledge). The pools of a generation are closed when the last listener using them closes.
 import { type Dispatcher, Pool } from "undici";
 import type { Generation } from "../../generation.ts";
+import type { ConnectionContext } from "../../listener/connection.ts";
+import { localProxyHeader, proxyHeaderFor } from "../../listener/proxy-send.ts";
 import { trackPools } from "../../observe/pool-gauges.ts";
 import { prepareUpstreamTls, upstreamTlsConnector } from "../../tls/upstream.ts";
 import type { Endpoint } from "../endpoint.ts";
 import type { Upstream } from "../upstream.ts";
+import { ClientPools } from "./client-pools.ts";
+import { proxyHeaderConnector } from "./proxy-connect.ts";
 
 /** Streams one HTTP/2 connection carries before the pool opens another. */
 const H2_STREAMS_PER_CONNECTION = 100;
 
 export class EndpointPools {
   readonly #byUpstream = new Map<Upstream, Map<string, Pool>>();
+  /** Upstreams with `proxy_protocol`: per endpoint key, the pools of each client (client-pools.ts). */
+  readonly #perClient = new Map<Upstream, Map<string, ClientPools>>();
+  #sweeper: NodeJS.Timeout | undefined;
   #closed = false;
 
   /** The pool for `endpoint` of `upstream`; endpoints are keyed by "host:port", so a new endpoint
-   * set that repeats an address keeps its pool. */
-  get(upstream: Upstream, endpoint: Endpoint): Dispatcher {
+   * set that repeats an address keeps its pool. For an upstream with `proxy_protocol`, requests of
+   * `client` get a pool of their own whose connections start with that client's PROXY header; without
+   * a client (weir's own requests) the shared pool's connections send a LOCAL header. */
+  get(upstream: Upstream, endpoint: Endpoint, client?: ConnectionContext): Dispatcher {
+    const version = upstream.config.proxy_protocol;
+    if (version !== undefined && client !== undefined) {
+      const header = proxyHeaderFor(version, client);
+      return this.#clientPools(upstream, endpoint).get(
+        header.key,
+        () => createPool(upstream, endpoint, header.bytes),
+        Date.now(),
+      );
+    }
     let pools = this.#byUpstream.get(upstream);
     if (pools === undefined) {
       pools = new Map();
@@ -25,10 +43,44 @@ export class EndpointPools {
     }
     let pool = pools.get(endpoint.key);
     if (pool === undefined) {
-      pool = createPool(upstream, endpoint);
+      const version = upstream.config.proxy_protocol;
+      pool = createPool(upstream, endpoint, version === undefined ? undefined : localProxyHeader(version));
       pools.set(endpoint.key, pool);
     }
     return pool;
+  }
+
+  #clientPools(upstream: Upstream, endpoint: Endpoint): ClientPools {
+    let byEndpoint = this.#perClient.get(upstream);
+    if (byEndpoint === undefined) {
+      byEndpoint = new Map();
+      this.#perClient.set(upstream, byEndpoint);
+    }
+    let pools = byEndpoint.get(endpoint.key);
+    if (pools === undefined) {
+      pools = new ClientPools();
+      byEndpoint.set(endpoint.key, pools);
+    }
+    if (this.#sweeper === undefined && !this.#closed) {
+      this.#sweeper = setInterval(() => this.#sweep(), CLIENT_POOL_SWEEP_MS);
+      this.#sweeper.unref();
+    }
+    return pools;
+  }
+
+  #sweep(): void {
+    const now = Date.now();
+    for (const [upstream, byEndpoint] of this.#perClient) {
+      for (const pools of byEndpoint.values()) pools.sweep(now, upstream.config.idle_timeout);
+    }
+  }
+
+  /** Every pool: shared ones, then per-client ones. */
+  *#allPools(): Iterable<Pool> {
+    for (const pools of this.#byUpstream.values()) yield* pools.values();
+    for (const byEndpoint of this.#perClient.values()) {
+      for (const pools of byEndpoint.values()) yield* pools.pools();
+    }
   }
 
   /** Connections open and requests queued or running, over all pools (for leak checks and stats). */
@@ -36,12 +88,10 @@ export class EndpointPools {
     let connected = 0;
     let running = 0;
     let pending = 0;
-    for (const pools of this.#byUpstream.values()) {
-      for (const pool of pools.values()) {
-        connected += pool.stats.connected;
-        running += pool.stats.running;
-        pending += pool.stats.pending;
-      }
+    for (const pool of this.#allPools()) {
+      connected += pool.stats.connected;
+      running += pool.stats.running;
+      pending += pool.stats.pending;
     }
     return { connected, running, pending };
   }
@@ -49,7 +99,24 @@ export class EndpointPools {
   /** [upstream, endpoint, connected, free] of every pool, for weir_upstream_pool_connections. */
   *poolStats(): Iterable<readonly [string, string, number, number]> {
     for (const [upstream, pools] of this.#byUpstream) {
-      for (const [key, pool] of pools) yield [upstream.name, key, pool.stats.connected, pool.stats.free];
+      const clients = this.#perClient.get(upstream);
+      for (const [key, pool] of pools) {
+        if (clients?.has(key)) continue; // counted with its client pools below
+        yield [upstream.name, key, pool.stats.connected, pool.stats.free];
+      }
+    }
+    // Per-client pools are summed per endpoint: a client address is never a label.
+    for (const [upstream, byEndpoint] of this.#perClient) {
+      for (const [key, clientPools] of byEndpoint) {
+        const shared = this.#byUpstream.get(upstream)?.get(key);
+        let connected = shared?.stats.connected ?? 0;
+        let free = shared?.stats.free ?? 0;
+        for (const pool of clientPools.pools()) {
+          connected += pool.stats.connected;
+          free += pool.stats.free;
+        }
+        yield [upstream.name, key, connected, free];
+      }
     }
   }
 
@@ -57,7 +124,8 @@ export class EndpointPools {
   async close(graceMs: number): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    const pools = [...this.#byUpstream.values()].flatMap((m) => [...m.values()]);
+    clearInterval(this.#sweeper);
+    const pools = [...this.#allPools()];
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, graceMs);
@@ -68,11 +136,19 @@ export class EndpointPools {
   }
 }
 
-function createPool(upstream: Upstream, endpoint: Endpoint): Pool {
+/** How often idle per-client pools (PROXY-sending upstreams) are looked for and closed. */
+const CLIENT_POOL_SWEEP_MS = 5_000;
+
+/** `proxyHeader`: the PROXY header every connection of the pool starts with (proxy-connect.ts). */
+function createPool(upstream: Upstream, endpoint: Endpoint, proxyHeader?: Buffer): Pool {
   const c = upstream.config;
   const host = endpoint.host.includes(":") ? `[${endpoint.host}]` : endpoint.host;
   // TLS upstreams: undici's connector takes tls.connect options; with h2 it offers ALPN "h2", "http/1.1".
   const tls = upstreamTlsConnector(upstream, endpoint, { timeoutMs: c.connect_timeout, h2: c.h2 });
+  const connect =
+    proxyHeader === undefined
+      ? tls
+      : proxyHeaderConnector({ header: proxyHeader, timeoutMs: c.connect_timeout, h2c: c.h2, tls });
   return new Pool(`${tls ? "https" : "http"}://${host}:${endpoint.port}`, {
     connections: c.max_connections,
     connectTimeout: c.connect_timeout,
@@ -80,11 +156,11 @@ function createPool(upstream: Upstream, endpoint: Endpoint): Pool {
     bodyTimeout: c.response_timeout,
     keepAliveTimeout: c.idle_timeout,
     keepAliveMaxTimeout: c.idle_timeout,
-    ...(tls ? { connect: tls } : {}),
+    ...(connect ? { connect } : {}),
     ...(c.h2
       ? {
           allowH2: true,
-          connect: (tls ?? { useH2c: true }) as never,
+          connect: (connect ?? { useH2c: true }) as never,
           pipelining: H2_STREAMS_PER_CONNECTION,
           maxConcurrentStreams: H2_STREAMS_PER_CONNECTION,
         }
