@@ -82,7 +82,7 @@ export function accessLogFilter(gen: Generation, listener: string): HttpFilter {
       if (log === undefined || !policy.keep(ctx.status, ctx.error !== undefined)) return;
       log.info({
         listener,
-        client: ctx.conn.client,
+        client: ctx.client,
         proto: ctx.httpVersion,
         method: ctx.method,
         host: ctx.authority,

@@ -1,8 +1,55 @@
 // The first user of the upstreamRequest phase: X-Forwarded-For/-Proto/-Host, RFC 7239 Forwarded and
 // RFC 9110 §7.6.3 Via, each switched per route (`forwarded` table). What a client sent in these fields
 // is kept, and extended, only when the client is a trusted proxy; from anyone else it is replaced.
+import { isIP } from "node:net";
 import type { HttpFilter } from "./phases.ts";
 import type { RequestContext } from "./request-context.ts";
+import { displayAddress, type TrustCheck } from "./trusted.ts";
+
+/** "192.0.2.1", "192.0.2.1:4711", "[2001:db8::1]:4711", "2001:db8::1" → the address; "" if none. */
+function forwardedForAddress(entry: string): string {
+  let text = entry.trim();
+  if (text.startsWith("[")) {
+    const end = text.indexOf("]");
+    text = end < 0 ? "" : text.slice(1, end);
+  } else if (text.indexOf(":") > 0 && text.indexOf(":") === text.lastIndexOf(":")) {
+    text = text.slice(0, text.indexOf(":")); // IPv4 with a port
+  }
+  return isIP(text) === 0 ? "" : displayAddress(text);
+}
+
+/**
+ * The client of a request that came through trusted proxies (CDNs, load balancers): walking
+ * X-Forwarded-For from the right, the first address that is not a trusted proxy. Each hop appends the
+ * peer it saw, so only entries right of the first untrusted one were written by proxies we trust; the
+ * ones left of it are the client's own claims. When every entry is trusted, the leftmost is the client;
+ * an entry that is not an address ends the walk at the last good one. `peer` (itself trusted) is the
+ * answer when the header holds no address at all.
+ */
+export function clientBehindProxies(xForwardedFor: string, trust: TrustCheck, peer: string): string {
+  let client = peer;
+  let end = xForwardedFor.length;
+  while (end > 0) {
+    const comma = xForwardedFor.lastIndexOf(",", end - 1);
+    const address = forwardedForAddress(xForwardedFor.slice(comma + 1, end));
+    if (address === "") break;
+    client = address;
+    if (!trust(address)) break;
+    end = Math.max(comma, 0);
+  }
+  return client;
+}
+
+/**
+ * Sets `ctx.client` once the head is read: the peer, or behind a trusted proxy the address
+ * clientBehindProxies finds in its X-Forwarded-For. Logs, filters and balancing read `ctx.client`.
+ */
+export function resolveRequestClient(ctx: RequestContext): void {
+  const conn = ctx.conn;
+  if (conn.trusted && ctx.xForwardedFor !== undefined && conn.trust !== undefined) {
+    ctx.client = clientBehindProxies(ctx.xForwardedFor, conn.trust, conn.client);
+  }
+}
 
 /** RFC 7239 §6: IPv6 nodes are bracketed and quoted; IPv4 and tokens are bare. */
 function forwardedNode(address: string): string {

@@ -108,6 +108,7 @@ export function createHttpService(
     const conn: ConnectionState = {
       ctx,
       trusted: trust(ctx.clientAddress),
+      trust,
       client: displayAddress(ctx.clientAddress),
       proto: (socket as Socket & { encrypted?: boolean }).encrypted === true ? "https" : "http",
       inflight: 0,

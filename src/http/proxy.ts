@@ -11,6 +11,7 @@ import type { EndpointState } from "../upstream/health/state.ts";
 import type { EndpointPools } from "../upstream/pool/index.ts";
 import type { Outcome, Upstream } from "../upstream/upstream.ts";
 import { errorBody, fromUpstreamError, HttpError } from "./errors.ts";
+import { resolveRequestClient } from "./forwarded.ts";
 import { scanRequestHead, stripResponseHopByHop } from "./headers.ts";
 import { routingHost } from "./host.ts";
 import {
@@ -96,6 +97,7 @@ export class ProxyEngine {
     if (this.#opts.draining() && !ctx.isH2) (res as { shouldKeepAlive?: boolean }).shouldKeepAlive = false;
 
     const bad = scanRequestHead(ctx);
+    resolveRequestClient(ctx);
     if (bad !== undefined) {
       this.fail(ctx, bad);
       return;

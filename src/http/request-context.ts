@@ -35,6 +35,8 @@ export interface ConnectionState {
   readonly trusted: boolean;
   /** The client address as forwarding headers show it (IPv4-mapped IPv6 as plain IPv4). */
   readonly client: string;
+  /** The listener's trusted_proxies check (forwarded.ts walks X-Forwarded-For with it). */
+  readonly trust?: (address: string) => boolean;
   /** "https" on TLS connections, else "http" (X-Forwarded-Proto, Forwarded proto=). */
   readonly proto: "http" | "https";
   /** Requests on this connection that have not finished yet. */
@@ -67,6 +69,12 @@ export class RequestContext {
   xForwardedHost: string | undefined = undefined;
   forwarded: string | undefined = undefined;
   via: string | undefined = undefined;
+  /**
+   * The request's client address: the connection's (`conn.client`, the PROXY header's source where
+   * there was one), or, from a trusted proxy, the rightmost X-Forwarded-For address that is not a
+   * trusted proxy (forwarded.ts). Logs and filters read this one.
+   */
+  client: string;
   /** Declared Content-Length, -1 when absent. */
   contentLength = -1;
   /** The request body is chunked (HTTP/1) or of unknown length (HTTP/2 without content-length). */
@@ -106,5 +114,6 @@ export class RequestContext {
     this.httpVersion = req.httpVersion;
     this.method = req.method ?? "GET";
     this.path = req.url ?? "/";
+    this.client = conn.client;
   }
 }
