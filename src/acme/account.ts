@@ -1,6 +1,6 @@
 // The ACME account (RFC 8555 §7.3): its key is made once and kept in the state folder; the account is
-// registered (terms accepted, contact, External Account Binding when configured) on first use and its
-// URL kept too, so a restart neither registers again nor orders anything it already has.
+// registered with it (terms accepted, contact, External Account Binding when configured) on first use,
+// and its URL kept beside it (account.json) for the operator.
 
 import { readFileSync } from "node:fs";
 import { Agent, get as httpsGet } from "node:https";
@@ -52,24 +52,25 @@ export async function openAccount(config: AcmeConfig, store: AcmeStore): Promise
   const client = new acme.Client({
     directoryUrl: directory,
     accountKey,
-    ...(known?.directory === directory ? { accountUrl: known.url } : {}),
     ...(config.eab ? { externalAccountBinding: { kid: config.eab.kid, hmacKey: config.eab.hmac_key } } : {}),
     // Polling of pending challenges and orders (RFC 8555 §7.5.1): every 0.5-5 s, for about 2 minutes.
     backoffAttempts: 30,
     backoffMin: 500,
     backoffMax: 5_000,
   });
-  if (known?.directory !== directory) {
-    try {
-      await client.createAccount({
-        termsOfServiceAgreed: config.accept_terms,
-        ...(config.email ? { contact: [`mailto:${config.email}`] } : {}),
-      });
-    } catch (err) {
-      throw asAcmeError(err, "CA", `account registration at ${directory}`);
-    }
-    store.saveAccount({ directory, url: client.getAccountUrl() });
+  // newAccount with a key the CA knows returns that account (RFC 8555 §7.3.1): asking each time a client
+  // is opened (start, or after a failure) never makes a second account, and finds out when a CA has
+  // forgotten ours (a test CA restarted, an account deactivated) so that a new one is registered.
+  try {
+    await client.createAccount({
+      termsOfServiceAgreed: config.accept_terms,
+      ...(config.email ? { contact: [`mailto:${config.email}`] } : {}),
+    });
+  } catch (err) {
+    throw asAcmeError(err, "CA", `account registration at ${directory}`);
   }
+  const url = client.getAccountUrl();
+  if (known?.directory !== directory || known.url !== url) store.saveAccount({ directory, url });
   return client;
 }
 
