@@ -7,6 +7,7 @@ import { listenArgs, removeStaleSocket } from "../listener/bind.ts";
 import type { ListenSource } from "../listener/listener.ts";
 import { startAdmin } from "../observe/admin.ts";
 import { redactConfig } from "../observe/config-redact.ts";
+import { exposition } from "../observe/exposition.ts";
 import { parseLogLine } from "../observe/log-entry.ts";
 import { LogRing } from "../observe/log-ring.ts";
 import type { PromMetricJson } from "../observe/push/otlp-metrics.ts";
@@ -57,10 +58,7 @@ export async function runSingleProcess(config: Config): Promise<Running> {
     ? await startAdmin(
         config.admin.listen,
         {
-          metrics: async () => ({
-            contentType: gen.metrics.registry.contentType,
-            body: await gen.metrics.registry.metrics(),
-          }),
+          metrics: () => exposition(gen.metrics.registry),
           ready: async () =>
             readiness({
               state: ready ? "serving" : "stopping",

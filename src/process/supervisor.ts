@@ -18,6 +18,7 @@ import { removeStaleSocket } from "../listener/bind.ts";
 import { type ReloadOutcome, startAdmin } from "../observe/admin.ts";
 import { redactConfig } from "../observe/config-redact.ts";
 import { createLogger, type Logger, type LogOutput, openOutput } from "../observe/log.ts";
+import { exposition } from "../observe/exposition.ts";
 import { LogHub } from "../observe/log-hub.ts";
 import { teeOutput } from "../observe/log-tee.ts";
 import { MetricsPusher } from "../observe/metrics-push.ts";
@@ -348,8 +349,7 @@ export class Supervisor {
   }
 
   async #metrics(): Promise<{ contentType: string; body: string }> {
-    const registry = await this.#combined();
-    return { contentType: registry.contentType, body: await registry.metrics() };
+    return exposition(await this.#combined());
   }
 
   async #metricsJson(): Promise<PromMetricJson[]> {
