@@ -5,7 +5,7 @@ import { writeFileSync } from "node:fs";
 import { connect as netConnect } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { connect as tlsConnect } from "node:tls";
-import { echoServer, listen, portOf, readAll } from "../lib/net.ts";
+import { echoServer, listen, portOf } from "../lib/net.ts";
 import { requirePrograms } from "../lib/peers.ts";
 import { freePort, type Origin, type RunningWeir, runWeir, selfSigned, startOrigin } from "./harness.ts";
 import { eventually, type Family, has, http, scrape, value } from "./lib.ts";
