@@ -74,3 +74,12 @@ test("durations and sizes become numbers; relative paths resolve against the fil
   assert.equal(r.config.listeners.s.http.max_header_size, 16384);
   assert.ok(Object.isFrozen(r.config.listeners.s));
 });
+
+test("a TLS listener that asks for ACME certificates needs an [acme] section", () => {
+  assert.deepEqual(
+    problems('[listeners.tls]\naddress = "127.0.0.1:5999"\nprotocol = "auto"\ntls = { acme = true }\n'),
+    [
+      "/etc/weir/w.toml:4:9: listeners.tls.tls.acme: tls.acme = true needs an [acme] section that says where to get certificates",
+    ],
+  );
+});

@@ -41,8 +41,14 @@ export function checkReferences(raw: unknown): ReferenceProblem[] {
         ["listeners", name, "upstream"],
         `no upstream named "${upstream}"${suggest(upstream, upstreams)}`,
       );
-    if (l.protocol === "tcp" && !upstream)
+    // A transparent listener sends raw TCP to each connection's original destination instead.
+    if (l.protocol === "tcp" && !upstream && l.transparent !== true)
       issue(["listeners", name, "protocol"], 'a "tcp" listener needs an upstream');
+    if (table(l.tls).acme === true && doc.acme === undefined)
+      issue(
+        ["listeners", name, "tls", "acme"],
+        "tls.acme = true needs an [acme] section that says where to get certificates",
+      );
   }
 
   const routes = Array.isArray(doc.routes) ? doc.routes : [];
