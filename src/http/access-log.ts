@@ -3,6 +3,7 @@
 // status class, not per request.
 import type { Counter, Histogram } from "prom-client";
 import type { Generation } from "../generation.ts";
+import { destinationKey } from "../listener/transparent-tunnel.ts";
 import { accessLogPolicy } from "../observe/access-redact.ts";
 import type { HttpFilter } from "./phases.ts";
 import type { RequestContext } from "./request-context.ts";
@@ -95,6 +96,8 @@ export function accessLogFilter(gen: Generation, listener: string): HttpFilter {
         ttfb_ms: ctx.upstreamHeaderMs >= 0 ? roundMs(ctx.upstreamHeaderMs) : undefined,
         upstream: ctx.endpoint?.key,
         route: ctx.route?.label,
+        // Transparent listeners: where the client meant to go (undefined elsewhere, so left out of the line).
+        original_dst: ctx.conn.ctx.originalDst && destinationKey(ctx.conn.ctx),
         headers: policy.headers(ctx.req.rawHeaders),
         error: ctx.error?.code,
         request_id: ctx.requestId,

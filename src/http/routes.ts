@@ -114,13 +114,38 @@ class CompiledTable implements RouteTable {
 /** The routes that apply to `listener`, compiled. Route references were validated with the config. */
 export function compileRoutes(gen: Generation, listener: string): RouteTable {
   const table = new CompiledTable();
+  const transparent = gen.config.listeners[listener]?.transparent === true;
   gen.config.routes.forEach((config, index) => {
     if (config.listeners !== undefined && !config.listeners.includes(listener)) return;
     // Passthrough routes are matched by SNI before TLS is terminated (src/tls/passthrough.ts).
     if (config.passthrough) return;
-    table.add(compileRoute(gen, config, index), config.host, config.connect);
+    // A transparent listener routes by authority; what matches no route goes to its original destination.
+    // A route without `host` would match every authority there, so it applies only if it names the listener.
+    if (transparent && config.host === undefined && config.listeners === undefined) return;
+    const route = compileRoute(gen, config, index);
+    table.add(route, config.host, config.connect);
+    if (transparent && config.host !== undefined) {
+      const search = config.upstream ? gen.config.upstreams[config.upstream]?.discovery?.search : undefined;
+      for (const alias of searchAliases(config.host, search ?? [])) table.add(route, alias, []);
+    }
   });
   return table;
+}
+
+/**
+ * The short names a search list resolves to `host` (as the upstreams' discovery does: "web" with search
+ * domain "svc.internal" is tried as "web.svc.internal"), so that an authority a client wrote short
+ * matches the route of its full name. Wildcard hosts have none.
+ */
+export function searchAliases(host: string, search: readonly string[]): string[] {
+  const name = host.toLowerCase().replace(/\.$/, "");
+  if (name.startsWith("*.")) return [];
+  const aliases: string[] = [];
+  for (const domain of search) {
+    const suffix = `.${domain.toLowerCase().replace(/\.$/, "")}`;
+    if (name.endsWith(suffix) && name.length > suffix.length) aliases.push(name.slice(0, -suffix.length));
+  }
+  return aliases;
 }
 
 function compileRoute(gen: Generation, config: RouteConfig, index: number): CompiledRoute {

@@ -14,8 +14,9 @@ export interface AutoTargets {
   /** Where a TLS ClientHello goes (listeners with a tls table), with the bytes read so far; without it,
    * TLS is opaque bytes like any other. */
   tls?: ((socket: Socket, ctx: ConnectionContext, head: Buffer) => void) | undefined;
-  /** Where opaque bytes go; without it, a connection that is not HTTP is closed. */
-  opaque: Upstream | undefined;
+  /** Where opaque bytes go: an upstream, or a handler given the bytes read so far (transparent listeners
+   * tunnel to the original destination); without it, a connection that is not HTTP is closed. */
+  opaque: Upstream | ((socket: Socket, ctx: ConnectionContext, head: Buffer | undefined) => void) | undefined;
   idleTimeoutMs: number;
 }
 
@@ -42,7 +43,9 @@ export function detectAndDispatch(
       } else if (verdict === "tls" && targets.tls && buffered) {
         targets.tls(socket, ctx, buffered);
       } else if (verdict === "opaque" && targets.opaque) {
-        proxyTcp(gen, targets.opaque, socket, ctx, { idleTimeoutMs: targets.idleTimeoutMs, head: buffered });
+        const opaque = targets.opaque;
+        if (typeof opaque === "function") opaque(socket, ctx, buffered);
+        else proxyTcp(gen, opaque, socket, ctx, { idleTimeoutMs: targets.idleTimeoutMs, head: buffered });
       } else {
         gen.metrics.protocolErrors.inc({ listener: ctx.listener, code: "NOT_DETECTED" });
         gen.log.info(

@@ -1,4 +1,5 @@
 import type { Socket } from "node:net";
+import type { OriginalDestination } from "../process/native.ts";
 import type { ProxyHeader } from "../protocol/proxy-header/index.ts";
 
 /** What every handler knows about an accepted connection. The client address is the real client's:
@@ -18,6 +19,11 @@ export interface ConnectionContext {
    * Undefined on listeners that read none. Its addresses are already applied to the fields above.
    */
   proxyHeader?: ProxyHeader;
+  /**
+   * Transparent listeners: where the client meant to go before netfilter redirected it here
+   * (SO_ORIGINAL_DST), for routing, filters and the access log. Undefined on other listeners.
+   */
+  originalDst?: OriginalDestination;
 }
 
 /** Takes over an accepted connection; owns the socket from then on. */

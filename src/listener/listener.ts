@@ -9,9 +9,11 @@ import type { createTlsFront, TlsFront } from "../tls/front.ts";
 import { detectAndDispatch } from "./auto.ts";
 import { type ConnectionHandler, newConnectionContext } from "./connection.ts";
 import { type HandshakeStep, withHandshake } from "./handshake/index.ts";
+import { originalDstStep } from "./handshake/original-dst.ts";
 import { proxyFromStep } from "./handshake/proxy-from.ts";
 import { proxyHeaderStep } from "./handshake/proxy-header.ts";
 import { proxyTcp } from "./tcp-proxy.ts";
+import { transparentHandler } from "./transparent.ts";
 
 /** Where the listening socket comes from: a file descriptor bound by the supervisor, or a handle
  * (net.Server `listen()` argument) for in-process binding. */
@@ -44,6 +46,8 @@ export class Listener {
     );
     const { connectionsTotal, connectionsActive, connectionsRejected } = gen.metrics;
     const labels = { listener: name };
+    const bytesIn = gen.metrics.bytes.labels(name, "in");
+    const bytesOut = gen.metrics.bytes.labels(name, "out");
     this.server = createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: false }, (socket) => {
       connectionsTotal.inc(labels);
       connectionsActive.inc(labels);
@@ -51,6 +55,8 @@ export class Listener {
       socket.once("close", () => {
         this.#sockets.delete(socket);
         connectionsActive.dec(labels);
+        bytesIn.inc(socket.bytesRead);
+        bytesOut.inc(socket.bytesWritten);
       });
       handler(socket, newConnectionContext(name, socket));
     });
@@ -63,9 +69,15 @@ export class Listener {
   }
 
   static async create(name: string, config: ListenerConfig, gen: Generation): Promise<Listener> {
+    // Transparent listeners add the filter that sends what no route matches to the original destination.
+    const extra = config.transparent
+      ? [(await import("./transparent-http.ts")).transparentHttpFilter(gen)]
+      : [];
     // The HTTP engine is loaded only by configs that have HTTP listeners.
     const http =
-      config.protocol === "tcp" ? undefined : (await import("../http/index.ts")).createHttpService(gen, name);
+      config.protocol === "tcp"
+        ? undefined
+        : (await import("../http/index.ts")).createHttpService(gen, name, extra);
     // Likewise the TLS front, only for listeners with a tls table.
     const tls = config.tls === undefined ? undefined : (await import("../tls/front.ts")).createTlsFront;
     return new Listener(name, config, gen, http, tls);
@@ -77,6 +89,8 @@ export class Listener {
     const tcp: ConnectionHandler | undefined = upstream
       ? (socket, ctx) => proxyTcp(gen, upstream, socket, ctx, { idleTimeoutMs })
       : undefined;
+    if (this.config.transparent)
+      return transparentHandler(gen, this.config, { http: this.#http?.handle, tls: this.#tls });
     if (this.config.protocol === "tcp") return tcp as ConnectionHandler;
     const http = this.#http as HttpService;
     const tls = this.#tls;
@@ -118,6 +132,8 @@ export class Listener {
 /** What runs before the protocol handler (tcp, http, or detection on auto listeners), in order. */
 function handshakeSteps(gen: Generation, config: ListenerConfig): HandshakeStep[] {
   const steps: HandshakeStep[] = [];
+  // Transparent listeners: the original destination first (it reads no bytes), closing loops at once.
+  if (config.transparent) steps.push(originalDstStep(gen, config));
   if (config.proxy_protocol !== undefined) {
     const from = proxyFromStep(gen, config);
     if (from !== undefined) steps.push(from);

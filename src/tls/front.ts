@@ -23,14 +23,20 @@ import { ticketKeys } from "./ticket-keys.ts";
 export interface TlsFront {
   /**
    * Takes over a connection expected to start with a TLS ClientHello. `head` is what was already read
-   * from it (detection on "auto" listeners), or undefined.
+   * from it (detection on "auto" listeners), or undefined. `noCertificate`, when given, takes a
+   * connection whose server name has no certificate (nor passthrough route) instead of the fallback
+   * certificate or a refusal, with the ClientHello bytes read so far: transparent listeners pass it
+   * through to its original destination.
    */
-  accept(socket: Socket, ctx: ConnectionContext, head?: Buffer): void;
+  accept(socket: Socket, ctx: ConnectionContext, head?: Buffer, noCertificate?: PassOn): void;
   /** Re-read certificate files that changed now (tests; the store also polls by itself). */
   refresh(): boolean;
   /** Stop watching certificate files. Connections are the listener's to close. */
   close(): void;
 }
+
+/** Takes over a connection, given the bytes already read from it. */
+export type PassOn = (socket: Socket, ctx: ConnectionContext, head: Buffer) => void;
 
 /** A ConnectionContext of a terminated connection carries what the handshake decided. */
 export type TlsConnectionContext = ConnectionContext & { tls?: TlsInfo };
@@ -150,7 +156,7 @@ export function createTlsFront(
     });
   }
 
-  function accept(socket: Socket, ctx: TlsConnectionContext, head?: Buffer): void {
+  function accept(socket: Socket, ctx: TlsConnectionContext, head?: Buffer, noCertificate?: PassOn): void {
     readClientHello(socket, head, helloOptions, (outcome) => {
       if (outcome.kind === "failed") return refuse(socket, ctx, outcome.reason, outcome.message);
       const serverName = outcome.hello.serverName;
@@ -168,6 +174,13 @@ export function createTlsFront(
       const set = store.current;
       let secureContext =
         (acmeBuild && acmeContextFor(serverName, acmeBuild)) ?? set.byName.lookup(serverName);
+      if (secureContext === undefined && noCertificate !== undefined) {
+        gen.log.debug(
+          { listener, conn: ctx.id, sni: serverName },
+          "TLS without a certificate here: passed on",
+        );
+        return noCertificate(socket, ctx, outcome.bytes);
+      }
       if (secureContext === undefined) {
         // Without certificate files (acme only), an unknown name has no default to fall back on.
         if (tls!.unknown_sni === "refuse" || set.fallback === undefined) {
