@@ -1,5 +1,6 @@
 import { renderFlags } from "../config/render/env.ts";
 import { configSchema } from "../config/schema/index.ts";
+import { IPTABLES_USAGE } from "./iptables.ts";
 
 const COMMANDS = `Commands:
   run      [--config FILE] [flags]       serve (SIGTERM/SIGINT stop, SIGHUP reloads, SIGUSR1 reopens logs)
@@ -8,6 +9,8 @@ const COMMANDS = `Commands:
   config env                             every environment variable and the option it sets
   config show [--config FILE] [flags]    the effective config (file < environment < flags), as TOML
   config schema                          JSON Schema of the config file, for editors
+  iptables --proxy-port P --proxy-user U --ports LIST
+                                         print the iptables/ip6tables rules of a transparent sidecar
   version                                print the version`;
 
 const COMMON = `Options:
@@ -15,6 +18,7 @@ const COMMON = `Options:
   -h, --help                        this help`;
 
 export function helpText(command?: string): string {
+  if (command === "iptables") return `${IPTABLES_USAGE}\n`;
   const flags = renderFlags(configSchema).join("\n");
   const usage =
     command === "run"

@@ -10,6 +10,7 @@ import { renderEffective } from "../config/render/show.ts";
 import { configSchema } from "../config/schema/index.ts";
 import { type ParsedArgs, parseCommandLine, UsageError } from "./args.ts";
 import { helpText } from "./help.ts";
+import { iptablesCommand } from "./iptables.ts";
 import { control, run } from "./run.ts";
 import { VERSION } from "./version.ts";
 
@@ -17,6 +18,18 @@ import { VERSION } from "./version.ts";
 export const QUICKSTART = fileURLToPath(new URL("../../examples/quickstart.toml", import.meta.url));
 
 async function main(argv: string[]): Promise<number> {
+  // `weir iptables` has flags of its own, none of them config options.
+  if (argv[0] === "iptables") {
+    if (argv.includes("--help") || argv.includes("-h")) {
+      process.stdout.write(helpText("iptables"));
+      return 0;
+    }
+    return iptablesCommand(
+      argv.slice(1),
+      (t) => process.stdout.write(t),
+      (t) => process.stderr.write(t),
+    );
+  }
   let args: ParsedArgs;
   try {
     args = parseCommandLine(argv, process.env);
