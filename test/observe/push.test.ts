@@ -91,8 +91,9 @@ endpoints = ["127.0.0.1:${dead}"]
       return started && warned ? all : undefined;
     }, "log records of the supervisor and a worker");
     const logs = collector.received.find((r) => r.path === "/v1/logs");
-    assert.equal(logs?.contentType, "application/json");
-    const resource = attrs((logs?.body as Rec).resourceLogs[0].resource.attributes);
+    assert.ok(logs !== undefined);
+    assert.equal(logs.contentType, "application/json");
+    const resource = attrs((logs.body as Rec).resourceLogs[0].resource.attributes);
     assert.equal(resource["service.name"], "weir");
     const warn = records.find((r) => r.body.stringValue === "upstream request failed") as Rec;
     assert.equal(warn.severityNumber, 13);
