@@ -270,7 +270,11 @@ async function pollWarnings() {
       const li = document.createElement("li");
       li.className = `level-${l.level}`;
       const where = l.role ?? (l.worker !== undefined ? `worker ${l.worker}` : "");
-      li.textContent = `${l.time} ${String(l.level).toUpperCase()} ${where} ${l.msg}`;
+      const context = ["listener", "upstream", "endpoint", "code", "err"]
+        .filter((k) => l[k] !== undefined)
+        .map((k) => `${k}=${typeof l[k] === "object" ? JSON.stringify(l[k]) : l[k]}`)
+        .join(" ");
+      li.textContent = `${l.time} ${String(l.level).toUpperCase()} ${where} ${l.msg} ${context}`;
       return li;
     }),
   );
