@@ -83,3 +83,13 @@ test("a TLS listener that asks for ACME certificates needs an [acme] section", (
     ],
   );
 });
+
+test('a tls table on a "tcp" listener is refused instead of ignored', () => {
+  const [line] = problems(
+    '[listeners.t]\naddress = "127.0.0.1:5998"\nprotocol = "tcp"\nupstream = "u"\n[listeners.t.tls]\ncertificates = [{ cert = "c.pem", key = "k.pem" }]\n[upstreams.u]\nendpoints = ["127.0.0.1:1"]\n',
+  );
+  assert.match(
+    line,
+    /^\/etc\/weir\/w\.toml:5:1: listeners\.t\.tls: a "tcp" listener forwards bytes untouched/,
+  );
+});

@@ -44,6 +44,11 @@ export function checkReferences(raw: unknown): ReferenceProblem[] {
     // A transparent listener sends raw TCP to each connection's original destination instead.
     if (l.protocol === "tcp" && !upstream && l.transparent !== true)
       issue(["listeners", name, "protocol"], 'a "tcp" listener needs an upstream');
+    if (l.tls !== undefined && l.protocol === "tcp")
+      issue(
+        ["listeners", name, "tls"],
+        'a "tcp" listener forwards bytes untouched: use protocol "http" or "auto" to terminate TLS',
+      );
     if (table(l.tls).acme === true && doc.acme === undefined)
       issue(
         ["listeners", name, "tls", "acme"],

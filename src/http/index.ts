@@ -156,25 +156,32 @@ const kConnOf = Symbol("weir.pendingConnection");
  */
 function readPreface(socket: Socket, done: (first: Buffer | undefined) => void, timeoutMs: number): void {
   let received: Buffer | undefined;
-  // A client that sends nothing within the header timeout is dropped (slowloris before the first byte).
-  const timer = setTimeout(() => {
-    socket.off("data", onData);
-    socket.off("end", finish);
-    socket.destroy();
-  }, timeoutMs);
-  const finish = (): void => {
+  const stop = (): void => {
     clearTimeout(timer);
     socket.off("data", onData);
-    socket.off("end", finish);
+    socket.off("end", onEnd);
+    socket.off("close", stop);
+  };
+  // A client that sends nothing within the header timeout is dropped (slowloris before the first byte).
+  const timer = setTimeout(() => {
+    stop();
+    socket.destroy();
+  }, timeoutMs);
+  const onData = (chunk: Buffer): void => {
+    received = received === undefined ? chunk : Buffer.concat([received, chunk]);
+    if (detectProtocol(received) === "incomplete") return;
+    stop();
     socket.pause();
     done(received);
   };
-  const onData = (chunk: Buffer): void => {
-    received = received === undefined ? chunk : Buffer.concat([received, chunk]);
-    if (detectProtocol(received) !== "incomplete") finish();
+  // The client ended before its bytes said which protocol it speaks: nothing can be served.
+  const onEnd = (): void => {
+    stop();
+    socket.destroy();
   };
   socket.on("data", onData);
-  socket.once("end", finish);
+  socket.once("end", onEnd);
+  socket.once("close", stop);
 }
 
 function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {

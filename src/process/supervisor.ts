@@ -26,6 +26,7 @@ import type { PromMetricJson } from "../observe/push/otlp-metrics.ts";
 import { readiness } from "../observe/readiness.ts";
 import { buildStatus, type WorkerInfo } from "../observe/status.ts";
 import { createSupervisorMetrics, type SupervisorMetrics } from "../observe/supervisor-metrics.ts";
+import { ensureTicketSecret } from "../tls/ticket-keys.ts";
 import { Crew } from "./crew.ts";
 import { prepareLogFiles } from "./log-files.ts";
 import { closeFd } from "./native.ts";
@@ -137,6 +138,9 @@ export class Supervisor {
   }
 
   async #start(): Promise<void> {
+    // Workers inherit the environment: one ticket secret for all of them, so a TLS session resumes on
+    // whichever worker the client reaches next (src/tls/ticket-keys.ts).
+    ensureTicketSecret();
     const config = this.#config;
     const identity = this.#identity(config);
     const rootWarning = rootWorkersWarning(identity, config.system);
