@@ -98,6 +98,9 @@ export function transparentHttpFilter(gen: Generation): HttpFilter {
     name: "transparent",
     requestArrival(ctx) {
       if (ctx.route !== undefined || ctx.method === "CONNECT") return undefined;
+      // A connection weir terminated TLS on was TLS to its original destination too: sending its requests
+      // there in cleartext would be wrong, so only routes serve them (no route: 404).
+      if (ctx.conn.proto === "https") return undefined;
       const endpoint = endpointOf(ctx.conn.ctx);
       if (endpoint === undefined) return undefined;
       ctx.route = route;
