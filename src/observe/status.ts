@@ -5,7 +5,7 @@
 
 import { VERSION } from "../cli/version.ts";
 import type { Config } from "../config/schema/index.ts";
-import { describeCertificates } from "./certificates.ts";
+import { type CertificateInfo, describeCertificates } from "./certificates.ts";
 import type { PromMetricJson } from "./push/otlp-metrics.ts";
 
 export interface WorkerInfo {
@@ -128,6 +128,19 @@ export function buildStatus(input: StatusInput): unknown {
         }),
       };
     }),
-    certificates: describeCertificates(config, now),
+    certificates: [...describeCertificates(config, now), ...acmeCertificates(metrics, now)],
   };
+}
+
+/** Certificates the supervisor obtained over ACME, from weir_acme_certificate_expiry_timestamp_seconds. */
+function acmeCertificates(metrics: readonly PromMetricJson[], now: number): CertificateInfo[] {
+  return metricValues(metrics, "weir_acme_certificate_expiry_timestamp_seconds").map((v) => {
+    const notAfter = v.value * 1000;
+    return {
+      where: `acme.certificates ${String(v.labels.certificate)}`,
+      file: "",
+      not_after: new Date(notAfter).toISOString(),
+      days_left: Math.floor((notAfter - now) / 86_400_000),
+    };
+  });
 }
