@@ -26,6 +26,7 @@ export function accessLogFilter(gen: Generation, listener: string): HttpFilter {
   const firstBytes = new Map<string, HistogramChild>();
   // Sampling and redaction (`[access_log]` headers, redact_headers, redact_query, sample).
   const policy = accessLogPolicy(gen.config);
+  const countRequests = gen.config.metrics.requests;
 
   function duration(route: CompiledRoute | undefined): HistogramChild {
     let child = durations.get(route);
@@ -70,9 +71,11 @@ export function accessLogFilter(gen: Generation, listener: string): HttpFilter {
     name: "access-log",
     logging(ctx: RequestContext) {
       const ms = performance.now() - ctx.startedAt;
-      counter(ctx.route, ctx.status).inc();
-      duration(ctx.route).observe(ms / 1000);
-      const upstream = ctx.upstream?.name;
+      if (countRequests) {
+        counter(ctx.route, ctx.status).inc();
+        duration(ctx.route).observe(ms / 1000);
+      }
+      const upstream = countRequests ? ctx.upstream?.name : undefined;
       if (upstream !== undefined) {
         const m = gen.metrics;
         if (ctx.upstreamConnectMs >= 0)

@@ -20,6 +20,10 @@ const metricsPushSchema = z
 
 export const metricsSchema = z
   .strictObject({
+    requests: doc(
+      z.boolean().prefault(true),
+      "Count every HTTP request (weir_http_requests_total, the request and upstream latency histograms). Off saves their per-request cost; connection, upstream, TLS and process metrics stay.",
+    ),
     push: doc(metricsPushSchema, "Push the same metrics that /metrics serves, combined over all workers."),
   })
   .prefault({});
