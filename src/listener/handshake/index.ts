@@ -2,7 +2,9 @@
 // on each accepted socket before its protocol handler sees it. Each step either finishes (`done(true)`,
 // and the next step or the handler runs), fails (`done(false)`: the step has counted and logged why, the
 // chain closes the socket), or waits for bytes under its own timeout. A step that reads bytes it does not
-// own puts them back with `socket.unshift` and leaves the socket paused, so nothing is lost.
+// own removes its listeners, then puts them back with `socket.unshift`; the next step or handler runs
+// synchronously inside `done` and attaches its own listeners before the buffered bytes flow, so nothing
+// is lost. The socket is not left paused (an explicit pause would keep 'data' listeners from resuming).
 import type { Socket } from "node:net";
 import type { ConnectionContext, ConnectionHandler } from "../connection.ts";
 

@@ -2,8 +2,9 @@
 // the listener, and makes its source the connection's client address. Contract:
 // - bytes are fed to the incremental codec as they arrive; the header must be complete within
 //   `proxy_protocol_timeout` and within its version's size limit (the codec says when it is over);
-// - whatever followed the header in the same reads is unshifted back, and the socket is left paused,
-//   so the next step or the protocol handler sees the client's bytes from their first one;
+// - whatever followed the header in the same reads is unshifted back into the socket's buffer, so the
+//   next step or the protocol handler, attached synchronously by `done`, sees the client's bytes from
+//   their first one (the socket is not paused: node:http and detection attach 'data' listeners);
 // - PROXY with IPv4/IPv6 addresses: client and local address/port come from the header; LOCAL
 //   (the balancer's own health checks), UNKNOWN/AF_UNSPEC and AF_UNIX keep the socket's own addresses;
 // - the parsed header stays on ctx.proxyHeader (TLVs for filters);
@@ -34,13 +35,13 @@ export function proxyHeaderStep(gen: Generation, config: ListenerConfig): Handsh
     name: "proxy_protocol",
     run(socket, ctx, done) {
       let received: Buffer | undefined;
-      /** Stops reading; `rest` (client bytes after the header) is put back only once nobody listens. */
+      /** Stops reading; `rest` (client bytes after the header) is put back only once nobody listens,
+       * so it waits in the socket's buffer for the listener the next step attaches. */
       const finish = (ok: boolean, rest?: Buffer): void => {
         clearTimeout(timer);
         socket.off("data", onData);
         socket.off("end", onEnd);
         socket.off("error", onError);
-        socket.pause();
         if (rest !== undefined && rest.length > 0) socket.unshift(rest);
         done(ok);
       };
