@@ -3,6 +3,7 @@
 import type { Socket } from "node:net";
 import type { Generation } from "../generation.ts";
 import { accessLogPolicy } from "../observe/access-redact.ts";
+import { wrapUpstreamTls } from "../tls/upstream.ts";
 import { connectUpstream } from "../tunnel/connect.ts";
 import { openTunnel } from "../tunnel/tunnel.ts";
 import { hashString } from "../upstream/balance/hash.ts";
@@ -15,6 +16,18 @@ export interface TcpProxyOptions {
   idleTimeoutMs: number;
   /** Bytes already read from the client (detection), written upstream first. */
   head?: Buffer;
+}
+
+/**
+ * A connection to `endpoint` ready for the client's bytes: connected, the PROXY header sent (in clear,
+ * before any TLS, as HAProxy does) when the upstream asks for one, and TLS established when it has a
+ * `tls` table. A TLS failure counts as a failed connect (the next endpoint may be tried).
+ */
+async function openUpstream(upstream: Upstream, endpoint: Endpoint, ctx: ConnectionContext): Promise<Socket> {
+  const socket = await connectUpstream(endpoint, { timeoutMs: upstream.config.connect_timeout });
+  const proxyVersion = upstream.config.proxy_protocol;
+  if (proxyVersion !== undefined) socket.write(proxyHeaderFor(proxyVersion, ctx).bytes);
+  return (await wrapUpstreamTls(upstream, endpoint, socket, upstream.config.connect_timeout)) ?? socket;
 }
 
 /** Tunnels `client` to `upstream`; owns the socket from here on. Tracked tunnels can be cut at shutdown. */
@@ -48,7 +61,7 @@ export function proxyTcp(
     if (tried === undefined) upstream.countRequest();
     const health = upstream.begin(endpoint);
     const connecting = performance.now();
-    connectUpstream(endpoint, { timeoutMs: upstream.config.connect_timeout }).then(
+    openUpstream(upstream, endpoint, ctx).then(
       (socket) => {
         const connectMs = performance.now() - connecting;
         gen.metrics.upstreamConnectDuration.labels(upstream.name).observe(connectMs / 1000);
@@ -58,9 +71,6 @@ export function proxyTcp(
           socket.destroy();
           return;
         }
-        // An upstream with proxy_protocol learns who the client is before any of the client's bytes.
-        const proxyVersion = upstream.config.proxy_protocol;
-        if (proxyVersion !== undefined) socket.write(proxyHeaderFor(proxyVersion, ctx).bytes);
         openTunnel(client, socket, {
           idleTimeoutMs: opts.idleTimeoutMs,
           head: opts.head,

@@ -4,8 +4,8 @@
 // address), whatever Host the request carries; the certificate must match that same name. Files are
 // read once per generation.
 import { readFileSync } from "node:fs";
-import { isIP } from "node:net";
-import type { ConnectionOptions } from "node:tls";
+import { isIP, type Socket } from "node:net";
+import { type ConnectionOptions, type TLSSocket, connect as tlsConnect } from "node:tls";
 import { buildConnector } from "undici";
 import type { Generation } from "../generation.ts";
 import type { Endpoint } from "../upstream/endpoint.ts";
@@ -73,4 +73,46 @@ export function upstreamTlsConnector(
   });
   // An empty name lets undici fall back to no SNI for an IP address (RFC 6066 §3).
   return (options, callback) => connector({ ...options, servername: name ?? "" }, callback);
+}
+
+/**
+ * For raw TCP tunnels to a TLS upstream: the TLS session over the already connected `socket` (which may
+ * have carried a PROXY header in clear first, as HAProxy sends it), verified like the HTTP pools' one.
+ * Resolves once the handshake is done; rejects with the handshake or verification error. Undefined for
+ * a plain upstream.
+ */
+export function wrapUpstreamTls(
+  upstream: Upstream,
+  endpoint: Endpoint,
+  socket: Socket,
+  timeoutMs: number,
+): Promise<TLSSocket> | undefined {
+  const base = baseOptions(upstream);
+  if (base === undefined) return undefined;
+  const servername =
+    upstream.config.tls?.server_name ?? (isIP(endpoint.host) === 0 ? endpoint.host : undefined);
+  return new Promise((resolve, reject) => {
+    const secure = tlsConnect({ ...base, socket, servername, allowHalfOpen: true } as ConnectionOptions);
+    const timer = setTimeout(
+      () =>
+        fail(
+          Object.assign(new Error(`TLS handshake with ${endpoint.key} timed out`), {
+            code: "WEIR_TLS_TIMEOUT",
+          }),
+        ),
+      timeoutMs,
+    );
+    const fail = (err: Error) => {
+      clearTimeout(timer);
+      secure.destroy();
+      socket.destroy();
+      reject(err);
+    };
+    secure.once("error", fail);
+    secure.once("secureConnect", () => {
+      clearTimeout(timer);
+      secure.off("error", fail);
+      resolve(secure);
+    });
+  });
 }
