@@ -17,6 +17,7 @@ import type { BenchRow, RowContext } from "./lib/row.ts";
 /** The row registry: name → loader. HTTP (wrk/h2load), TLS and scaling rows go here. */
 const ROWS: Record<string, () => Promise<BenchRow>> = {
   tcp: async () => (await import("./tcp.ts")).tcpRow,
+  http: async () => (await import("./http.ts")).httpRow,
 };
 
 const { values, positionals } = parseArgs({

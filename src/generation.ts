@@ -1,7 +1,8 @@
 // A generation is one loaded config, provisioned into live objects once: upstreams, loggers, metrics.
 // Listeners and handlers read only from it; a reload builds a new generation beside the old one.
 import type { Config } from "./config/schema/index.ts";
-import { createLogger, type Logger, type LogOutput, openOutput } from "./observe/log.ts";
+import { type AccessLog, openAccessLog } from "./observe/access-log-writer.ts";
+import { createLogger, type Logger, type OutputControl, openOutput } from "./observe/log.ts";
 import { teeOutput } from "./observe/log-tee.ts";
 import { createMetrics, type Metrics } from "./observe/metrics.ts";
 import { Upstream } from "./upstream/upstream.ts";
@@ -10,11 +11,11 @@ export interface Generation {
   readonly config: Config;
   readonly log: Logger;
   /** One JSON line per HTTP request or TCP session; undefined when the access log is off. */
-  readonly accessLog: Logger | undefined;
+  readonly accessLog: AccessLog | undefined;
   readonly metrics: Metrics;
   readonly upstreams: ReadonlyMap<string, Upstream>;
   /** Log outputs, to reopen on SIGUSR1 and flush on exit. */
-  readonly outputs: readonly LogOutput[];
+  readonly outputs: readonly OutputControl[];
 }
 
 export interface ProvisionOptions {
@@ -28,15 +29,14 @@ export function provision(
   opts: ProvisionOptions = {},
 ): Generation {
   const logOutput = openOutput(config.log.output);
-  const outputs = [logOutput];
+  const outputs: OutputControl[] = [logOutput];
   const processOutput = opts.onLogLine ? teeOutput(logOutput, opts.onLogLine) : logOutput;
   const log = createLogger(config.log.level, processOutput, base);
-  let accessLog: Logger | undefined;
+  let accessLog: AccessLog | undefined;
   if (config.access_log.enabled) {
-    const out =
-      config.access_log.output === config.log.output ? logOutput : openOutput(config.access_log.output);
-    if (out !== logOutput) outputs.push(out);
-    accessLog = createLogger("info", out, { ...base, log: "access" });
+    // Its own batched writer even when it shares the process log's file: both append whole lines.
+    accessLog = openAccessLog(config.access_log.output, { ...base, log: "access" });
+    outputs.push(accessLog);
   }
   const metrics = createMetrics();
   const upstreams = new Map(

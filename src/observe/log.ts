@@ -4,12 +4,17 @@ import pino, { type DestinationStream, type Logger } from "pino";
 
 export type { Logger };
 
-export interface LogOutput {
-  stream: DestinationStream;
+/** What the process model does with every output: reopen on SIGUSR1, flush before exit. */
+export interface OutputControl {
   /** Reopen a file output (after rotation); a no-op for stdout/stderr. */
   reopen(): void;
   /** Write what is buffered, synchronously; used before exit. */
   flush(): void;
+}
+
+/** A pino destination (the process log). The access log has its own writer: access-log-writer.ts. */
+export interface LogOutput extends OutputControl {
+  stream: DestinationStream;
 }
 
 export function openOutput(output: string): LogOutput {

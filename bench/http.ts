@@ -1,0 +1,192 @@
+/**
+ * HTTP row (issue 3): 1 KiB responses from an nginx origin through each candidate, loaded by wrk
+ * (HTTP/1.1 keep-alive, 64 connections) and h2load (h2c prior knowledge, 16 connections x 10 streams).
+ * The proxy has core 0 to itself; origin and load generator share core 1, which saturates first on a
+ * 2-core machine, so the figure that compares proxies is CPU time per request: the proxy's process tree
+ * user+system time over the measured run divided by the requests served.
+ *
+ * Targets (issue 3, with weir's default features on): CPU/request at most the obvious node:http +
+ * undici Pool proxy's and at most 3x nginx's; HTTP/2 requests/s at least the node:http2 + undici
+ * proxy's and at least 40% of nginx's. Issue 9: access log and metrics cost at most 15% extra,
+ * shown here as weir / weir-with-the-access-log-off (metrics have no switch yet).
+ */
+
+import { cpuPerRequestUs, type LoadResult, runH2load, runWrk } from "./lib/http-load.ts";
+import {
+  HTTP_CANDIDATES,
+  type HttpCandidate,
+  nginxProxy,
+  nodeUndici,
+  PATH,
+  startOrigin,
+  weir,
+  weirNoAccessLog,
+} from "./lib/http-proxies.ts";
+import { which } from "./lib/proc.ts";
+import type { BenchRow, RowContext } from "./lib/row.ts";
+import { type Cell, fmt, printTable, ratio } from "./lib/table.ts";
+
+const TARGET_CPU_VS_NODE = 1.0;
+const TARGET_CPU_VS_NGINX = 3.0;
+const TARGET_H2_RPS_VS_NODE = 1.0;
+const TARGET_H2_RPS_VS_NGINX = 0.4;
+const TARGET_LOGGING_OVERHEAD = 1.15;
+
+type Protocol = "h1" | "h2";
+interface Result {
+  candidate: HttpCandidate;
+  h1: LoadResult;
+  h2: LoadResult;
+}
+
+export const httpRow: BenchRow = {
+  name: "http",
+  title: "1 KiB responses, wrk (HTTP/1.1, 64 conns) and h2load (h2c, 16 conns x 10 streams)",
+  async run(ctx) {
+    const missing = ["nginx", "wrk", "h2load"].filter((p) => which(p) === null);
+    if (missing.length > 0) {
+      console.log(`http: n/a — missing ${missing.join(", ")} (Debian: nginx-light wrk nghttp2-client)`);
+      return;
+    }
+    const origin = await startOrigin(ctx);
+    if (!origin.ok) {
+      console.log(`http: n/a — the nginx origin did not start: ${origin.why}`);
+      return;
+    }
+    const originPorts = { h1: origin.ports.h1, h2: origin.ports.h2 ?? origin.ports.h1 };
+    try {
+      const results: Result[] = [];
+      for (const c of HTTP_CANDIDATES) {
+        process.stdout.write(`  running ${c.name} (wrk, then h2load) for ${ctx.durationS} s each...\n`);
+        results.push(await measure(ctx, c, originPorts));
+      }
+      report(results);
+    } finally {
+      await origin.proc?.stop();
+    }
+  },
+};
+
+async function measure(
+  ctx: RowContext,
+  c: HttpCandidate,
+  origin: { h1: number; h2: number },
+): Promise<Result> {
+  const started = await c.start(ctx, origin);
+  if (!started.ok) return { candidate: c, h1: { why: started.why }, h2: { why: started.why } };
+  try {
+    const h1 = await runWrk(ctx, started.ports.h1, PATH, started.proc);
+    const h2 =
+      started.ports.h2 === null
+        ? { why: "no HTTP/2 front end" }
+        : await runH2load(ctx, started.ports.h2, PATH, started.proc);
+    return { candidate: c, h1, h2 };
+  } finally {
+    await started.proc?.stop();
+  }
+}
+
+function ok(r: LoadResult | undefined): r is Exclude<LoadResult, { why: string }> {
+  return r !== undefined && !("why" in r);
+}
+
+function cpuUs(r: Result | undefined, p: Protocol): number | null {
+  const m = r?.[p];
+  return ok(m) ? cpuPerRequestUs(m) : null;
+}
+
+function rps(r: Result | undefined, p: Protocol): number | null {
+  const m = r?.[p];
+  return ok(m) ? m.rps : null;
+}
+
+function percent(share: number | null): string {
+  return share === null ? "n/a" : `${Math.round(share * 100)}%`;
+}
+
+function table(results: readonly Result[], p: Protocol): void {
+  const node = results.find((r) => r.candidate === nodeUndici);
+  const ngx = results.find((r) => r.candidate === nginxProxy);
+  printTable(
+    [
+      "candidate",
+      "req/s",
+      "p50 ms",
+      "p99 ms",
+      "errors",
+      "CPU µs/req",
+      "vs node",
+      "vs nginx",
+      "proxy core",
+      "load core",
+      "note",
+    ],
+    results.map((r): Cell[] => {
+      const m = r[p];
+      if (!ok(m)) return [r.candidate.name, null, null, null, null, null, null, null, null, null, m.why];
+      const cpu = r.candidate.isProxy ? cpuPerRequestUs(m) : null;
+      return [
+        r.candidate.name,
+        Math.round(m.rps),
+        fmt(m.p50Ms, 3),
+        fmt(m.p99Ms, 3),
+        m.errors,
+        r.candidate.isProxy ? fmt(cpu, 1) : "-",
+        r.candidate.isProxy ? ratio(cpu, cpuUs(node, p)) : "-",
+        r.candidate.isProxy ? ratio(cpu, cpuUs(ngx, p)) : "-",
+        r.candidate.isProxy ? percent(m.proxyCoreBusy) : "-",
+        percent(m.loadCoreBusy),
+        "",
+      ];
+    }),
+  );
+}
+
+/** "0.93 (target <= 1.00) met", or n/a when a side is missing. */
+function target(label: string, a: number | null, b: number | null, bound: number, atMost: boolean): string {
+  const want = `${atMost ? "<=" : ">="} ${bound.toFixed(2)}`;
+  if (a === null || b === null || !(b > 0)) return `  ${label}: n/a (target ${want})`;
+  const q = a / b;
+  const met = atMost ? q <= bound : q >= bound;
+  return `  ${label}: ${q.toFixed(2)} (target ${want}) ${met ? "met" : "MISSED"}`;
+}
+
+function report(results: readonly Result[]): void {
+  const w = results.find((r) => r.candidate === weir);
+  const wOff = results.find((r) => r.candidate === weirNoAccessLog);
+  const node = results.find((r) => r.candidate === nodeUndici);
+  const ngx = results.find((r) => r.candidate === nginxProxy);
+  console.log("\nHTTP/1.1 (wrk):");
+  table(results, "h1");
+  console.log("\nHTTP/2 cleartext (h2load):");
+  table(results, "h2");
+  console.log("\ntargets (weir with access log and metrics on):");
+  console.log(
+    target("h1 CPU/req weir / node+undici", cpuUs(w, "h1"), cpuUs(node, "h1"), TARGET_CPU_VS_NODE, true),
+  );
+  console.log(
+    target("h1 CPU/req weir / nginx      ", cpuUs(w, "h1"), cpuUs(ngx, "h1"), TARGET_CPU_VS_NGINX, true),
+  );
+  console.log(
+    target("h2 CPU/req weir / node+undici", cpuUs(w, "h2"), cpuUs(node, "h2"), TARGET_CPU_VS_NODE, true),
+  );
+  console.log(
+    target("h2 CPU/req weir / nginx      ", cpuUs(w, "h2"), cpuUs(ngx, "h2"), TARGET_CPU_VS_NGINX, true),
+  );
+  console.log(
+    target("h2 req/s weir / node+undici  ", rps(w, "h2"), rps(node, "h2"), TARGET_H2_RPS_VS_NODE, false),
+  );
+  console.log(
+    target("h2 req/s weir / nginx        ", rps(w, "h2"), rps(ngx, "h2"), TARGET_H2_RPS_VS_NGINX, false),
+  );
+  console.log(
+    target("h1 CPU/req log on / log off  ", cpuUs(w, "h1"), cpuUs(wOff, "h1"), TARGET_LOGGING_OVERHEAD, true),
+  );
+  console.log(
+    target("h2 CPU/req log on / log off  ", cpuUs(w, "h2"), cpuUs(wOff, "h2"), TARGET_LOGGING_OVERHEAD, true),
+  );
+  console.log(
+    "  (the load core saturates first on 2 cores: req/s then mostly shows the load side; compare CPU µs/req,\n" +
+      "   lower is better. CPU counts the whole process tree: weir's idle supervisor included)",
+  );
+}
