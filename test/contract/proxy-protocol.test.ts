@@ -22,7 +22,7 @@ const PP_TCP = 18010;
 function origin(seen: IncomingHttpHeaders[]): Server {
   return createHttpServer((req, res) => {
     seen.push(req.headers);
-    const body = req.headers["x-forwarded-for"] ?? "";
+    const body = String(req.headers["x-forwarded-for"] ?? "");
     res.writeHead(200, { "content-length": Buffer.byteLength(body) });
     res.end(body);
   });

@@ -118,17 +118,16 @@ proxy_protocol = "v2"
     "backend b",
     `  server weir 127.0.0.1:${weir.port} send-proxy-v2 proxy-v2-options crc32c,unique-id,authority,ssl`,
   ]);
-  await connectWhenUp(front, CLIENT, haproxy.stderr).then((s) => s.destroy());
+  // TLS over a TCP connection made from the client address (tls.connect has no localAddress).
+  const tcp = await connectWhenUp(front, CLIENT, haproxy.stderr);
+  const clientPort = tcp.localPort;
   const tls = tlsConnect({
-    host: "127.0.0.1",
-    port: front,
-    localAddress: CLIENT,
+    socket: tcp,
     servername: "a.test",
     ALPNProtocols: ["h2"],
     rejectUnauthorized: false,
   });
   await new Promise<void>((resolve, reject) => tls.once("secureConnect", resolve).once("error", reject));
-  const clientPort = tls.localPort;
   const answer = new Promise<string>((resolve) => {
     let got = "";
     tls.on("data", (d) => {
