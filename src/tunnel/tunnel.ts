@@ -100,6 +100,11 @@ export class Tunnel implements IdleSubject {
     upstream.resume();
     watchIdle(this, this.#idleTimeoutMs);
 
+    // A FIN that arrived while the caller still held the socket (detection read the bytes and the end
+    // together) emitted 'end' before these listeners existed: forward it now, after `head`.
+    if (client.readableEnded && !client.destroyed) this.#onClientEnd();
+    if (upstream.readableEnded && !upstream.destroyed) this.#onUpstreamEnd();
+
     // A socket that closed before the tunnel opened will never emit 'close'
     // again. Finish on a microtask so `onClose` never runs before the caller
     // holds the returned tunnel.
