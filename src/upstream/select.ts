@@ -39,7 +39,7 @@ export function requestHash(ctx: RequestContext, upstream: Upstream): number {
   let key: string | undefined;
   switch (h.on) {
     case "client":
-      key = ctx.conn.client;
+      key = ctx.client;
       break;
     case "path": {
       const q = ctx.path.indexOf("?");

@@ -49,7 +49,7 @@ export function authRequestFilter(config: AuthRequestFilterConfig, log: Logger):
     const headers: Record<string, string> = {
       "x-original-method": ctx.method,
       "x-original-uri": ctx.path,
-      "x-forwarded-for": ctx.conn.client,
+      "x-forwarded-for": ctx.client,
     };
     if (ctx.authority !== "") headers["x-forwarded-host"] = ctx.authority;
     for (const name of forward) {

@@ -1,6 +1,7 @@
 // `kind = "cidr"`: allow and deny lists of networks (IPv4 and IPv6), compiled once into net.BlockLists.
-// On a route it runs at request arrival; on a listener, at accept (after any PROXY header, so it sees
-// the real client). Deny wins over allow; a non-empty allow list refuses everyone it does not name.
+// On a route it runs at request arrival on the request's client (`ctx.client`: behind trusted_proxies,
+// the one X-Forwarded-For reveals); on a listener, at accept (after any PROXY header, so it sees the
+// real client). Deny wins over allow; a non-empty allow list refuses everyone it does not name.
 import { BlockList, isIP } from "node:net";
 import type { CidrFilterConfig } from "../../config/schema/filters.ts";
 import type { Reply } from "../../http/phases.ts";
@@ -51,7 +52,7 @@ export function cidrFilter(config: CidrFilterConfig): ProvisionedFilter {
   return {
     name: "cidr",
     requestArrival(ctx: RequestContext) {
-      return passes(ctx.conn.ctx.clientAddress) ? undefined : refusal;
+      return passes(ctx.client) ? undefined : refusal;
     },
   };
 }

@@ -1,6 +1,7 @@
 // What a rate limit counts by, compiled once into a function of the request. Several parts combine
 // into one key joined by a separator no part can contain unescaped. The client part is the real
-// client's address (after PROXY and with IPv4-mapped IPv6 as IPv4), never address:port.
+// client's address (after PROXY, behind trusted_proxies the X-Forwarded-For client, and with IPv4-mapped
+// IPv6 as IPv4), never address:port.
 import type { RequestContext } from "../../http/request-context.ts";
 import { getHeader } from "../headers.ts";
 
@@ -10,7 +11,7 @@ export type KeyOf = (ctx: RequestContext) => string | undefined;
 function part(spec: string): KeyOf {
   switch (spec) {
     case "client_addr":
-      return (ctx) => ctx.conn.client;
+      return (ctx) => ctx.client;
     case "path":
       return (ctx) => {
         const q = ctx.path.indexOf("?");

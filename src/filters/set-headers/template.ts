@@ -6,7 +6,7 @@ import type { RequestContext } from "../../http/request-context.ts";
 export type Template = (ctx: RequestContext) => string;
 
 const VARIABLES: Record<string, Template> = {
-  client_addr: (ctx) => ctx.conn.client,
+  client_addr: (ctx) => ctx.client,
   request_id: (ctx) => requestIdOf(ctx),
   host: (ctx) => ctx.authority,
   method: (ctx) => ctx.method,
