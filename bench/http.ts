@@ -56,7 +56,7 @@ export const httpRow: BenchRow = {
     const originPorts = { h1: origin.ports.h1, h2: origin.ports.h2 ?? origin.ports.h1 };
     try {
       const results: Result[] = [];
-      for (const c of HTTP_CANDIDATES) {
+      for (const c of selectedCandidates()) {
         process.stdout.write(`  running ${c.name} (wrk, then h2load) for ${ctx.durationS} s each...\n`);
         results.push(await measure(ctx, c, originPorts));
       }
@@ -66,6 +66,20 @@ export const httpRow: BenchRow = {
     }
   },
 };
+
+/**
+ * WEIR_BENCH_HTTP="weir,node" runs only the candidates whose names contain one of the words (case
+ * insensitive), for quick A/B runs while working on the hot path; unset, all of them run.
+ */
+function selectedCandidates(): readonly HttpCandidate[] {
+  const words = (process.env.WEIR_BENCH_HTTP ?? "")
+    .toLowerCase()
+    .split(",")
+    .map((w) => w.trim())
+    .filter((w) => w !== "");
+  if (words.length === 0) return HTTP_CANDIDATES;
+  return HTTP_CANDIDATES.filter((c) => words.some((w) => c.name.toLowerCase().includes(w)));
+}
 
 async function measure(
   ctx: RowContext,

@@ -46,3 +46,5 @@ async function proxy(req: IncomingMessage | Http2ServerRequest, res: Response): 
 
 createServer((req, res) => proxy(req, res as unknown as Response)).listen(h1Port, "127.0.0.1");
 createH2Server((req, res) => proxy(req, res as unknown as Response)).listen(h2Port, "127.0.0.1");
+// Exit through process.exit on SIGTERM so `--cpu-prof` profiles of the baseline get written.
+process.on("SIGTERM", () => process.exit(0));
