@@ -3,6 +3,7 @@
 // request path only reads an immutable snapshot of the candidates (healthy, best priority, per subset),
 // rebuilt when something changed. A request holds its Endpoint object, so a new set never disturbs it.
 import type { UpstreamConfig } from "../config/schema/index.ts";
+import { localProxyHeader } from "../listener/proxy-send.ts";
 import type { Logger } from "../observe/log.ts";
 import type { Metrics } from "../observe/metrics.ts";
 import { type Balancer, type Candidates, candidates, NO_CANDIDATES } from "./balance/balancer.ts";
@@ -200,7 +201,10 @@ export class Upstream {
   }
 
   #startChecks(): void {
+    const proxyVersion = this.config.proxy_protocol;
     this.#checker = new ActiveChecker(this.config.health, {
+      // An endpoint that requires a PROXY header is checked with a LOCAL one, as HAProxy's checks are.
+      preamble: proxyVersion === undefined ? undefined : localProxyHeader(proxyVersion),
       endpoints: () => this.#endpoints,
       stateOf: (e) => this.stateOf(e),
       changed: (e, s) => {

@@ -8,6 +8,8 @@ import { type HttpProbe, probeHttp, probeTcp } from "./probe.ts";
 import type { EndpointState } from "./state.ts";
 
 export interface ActiveHooks {
+  /** Written first on every probe connection: the LOCAL PROXY header of a `proxy_protocol` upstream. */
+  readonly preamble?: Buffer | undefined;
   /** The current endpoint set (read fresh on every round). */
   endpoints(): readonly Endpoint[];
   stateOf(e: Endpoint): EndpointState;
@@ -55,8 +57,8 @@ export class ActiveChecker {
       this.#probing.add(e.key);
       const probe =
         this.#http === undefined
-          ? probeTcp(e, this.#config.timeout)
-          : probeHttp(e, this.#http, this.#config.timeout);
+          ? probeTcp(e, this.#config.timeout, this.#hooks.preamble)
+          : probeHttp(e, this.#http, this.#config.timeout, this.#hooks.preamble);
       void probe.then((ok) => {
         this.#probing.delete(e.key);
         if (this.#timer !== undefined) this.#record(e, ok);
