@@ -1,6 +1,7 @@
 import type { Socket } from "node:net";
 import type { OriginalDestination } from "../process/native.ts";
 import type { ProxyHeader } from "../protocol/proxy-header/index.ts";
+import type { TlsInfo } from "../tls/info.ts";
 
 /** What every handler knows about an accepted connection. The client address is the real client's:
  * the socket's peer, or the one a PROXY header carried. */
@@ -24,6 +25,12 @@ export interface ConnectionContext {
    * (SO_ORIGINAL_DST), for routing, filters and the access log. Undefined on other listeners.
    */
   originalDst?: OriginalDestination;
+  /**
+   * Listeners that terminate TLS: what the handshake decided (SNI, ALPN, version, client certificate),
+   * set by src/tls/front.ts before the decrypted stream is handed on. Undefined on cleartext connections
+   * and on TLS passed through untouched.
+   */
+  tls?: TlsInfo;
 }
 
 /** Takes over an accepted connection; owns the socket from then on. */

@@ -1,8 +1,10 @@
 // The PROXY header an upstream with `proxy_protocol` sends first on every connection it opens for a client
 // connection: the client's address and port as source, the address the client connected to as destination
 // (both as weir believes them, after any PROXY header it received itself). v2 adds, where known, the ALPN
-// and AUTHORITY a PROXY header in front of weir carried, and a UNIQUE_ID: the one received, or a UUID made
-// for this connection, so a request can be followed through every hop.
+// and AUTHORITY a PROXY header in front of weir carried, or else those weir's own TLS termination saw
+// (the negotiated ALPN and the SNI, as HAProxy's `proxy-v2-options alpn,authority` send them), and a
+// UNIQUE_ID: the one received, or a UUID made for this connection, so a request can be followed through
+// every hop.
 // Built once per client connection and version, then reused by every upstream connection opened for it.
 import { randomUUID } from "node:crypto";
 import { isIP } from "node:net";
@@ -67,8 +69,10 @@ function build(version: ProxyVersionOut, ctx: ConnectionContext): Buffer {
       ...addresses,
       uniqueId: received?.uniqueId ?? Buffer.from(randomUUID(), "latin1"),
     };
-    if (received?.alpn !== undefined) input.alpn = received.alpn;
-    if (received?.authority !== undefined) input.authority = received.authority;
+    const alpn = received?.alpn ?? ctx.tls?.alpn;
+    const authority = received?.authority ?? ctx.tls?.serverName;
+    if (alpn !== undefined) input.alpn = alpn;
+    if (authority !== undefined) input.authority = authority;
     return buildProxyHeaderV2(input);
   } catch {
     // Only reachable with addresses the codec refuses; the upstream then uses the connection's own.
