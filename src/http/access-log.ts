@@ -4,7 +4,8 @@
 import type { Counter, Histogram } from "prom-client";
 import type { Generation } from "../generation.ts";
 import { destinationKey } from "../listener/transparent-tunnel.ts";
-import { accessLogPolicy } from "../observe/access-redact.ts";
+import { jsonString } from "../observe/access-log-writer.ts";
+import { type AccessLogPolicy, accessLogPolicy } from "../observe/access-redact.ts";
 import type { HttpFilter } from "./phases.ts";
 import type { RequestContext } from "./request-context.ts";
 import type { CompiledRoute } from "./routes.ts";
@@ -27,6 +28,7 @@ export function accessLogFilter(gen: Generation, listener: string): HttpFilter {
   // Sampling and redaction (`[access_log]` headers, redact_headers, redact_query, sample).
   const policy = accessLogPolicy(gen.config);
   const countRequests = gen.config.metrics.requests;
+  const listenerMember = `,"listener":${jsonString(listener)}`;
 
   function duration(route: CompiledRoute | undefined): HistogramChild {
     let child = durations.get(route);
@@ -84,27 +86,36 @@ export function accessLogFilter(gen: Generation, listener: string): HttpFilter {
           byUpstream(firstBytes, m.upstreamResponseDuration, upstream).observe(ctx.upstreamHeaderMs / 1000);
       }
       if (log === undefined || !policy.keep(ctx.status, ctx.error !== undefined)) return;
-      log.info({
-        listener,
-        client: ctx.client,
-        proto: ctx.httpVersion,
-        method: ctx.method,
-        host: ctx.authority,
-        path: policy.path(ctx.path),
-        status: ctx.status,
-        bytes_in: ctx.contentLength >= 0 ? ctx.contentLength : undefined,
-        bytes: ctx.bytesSent,
-        ms: roundMs(ms),
-        connect_ms: ctx.upstreamConnectMs >= 0 ? roundMs(ctx.upstreamConnectMs) : undefined,
-        ttfb_ms: ctx.upstreamHeaderMs >= 0 ? roundMs(ctx.upstreamHeaderMs) : undefined,
-        upstream: ctx.endpoint?.key,
-        route: ctx.route?.label,
-        // Transparent listeners: where the client meant to go (undefined elsewhere, so left out of the line).
-        original_dst: ctx.conn.ctx.originalDst && destinationKey(ctx.conn.ctx),
-        headers: policy.headers(ctx.req.rawHeaders),
-        error: ctx.error?.code,
-        request_id: ctx.requestId,
-      });
+      log.infoJson(httpLine(listenerMember, ctx, ms, policy));
     },
   };
+}
+
+/**
+ * One request's access log fields as JSON members, built by concatenation (no object, no generic
+ * serializer: this runs once per request). Names and order are the line's contract; fields without a
+ * value are left out. Redaction applies here, through `policy`, before anything reaches the writer.
+ */
+function httpLine(listenerMember: string, ctx: RequestContext, ms: number, policy: AccessLogPolicy): string {
+  let s =
+    `${listenerMember},"client":${jsonString(ctx.client)},"proto":${jsonString(ctx.httpVersion)}` +
+    `,"method":${jsonString(ctx.method)},"host":${jsonString(ctx.authority)}` +
+    `,"path":${jsonString(policy.path(ctx.path))},"status":${ctx.status}`;
+  if (ctx.contentLength >= 0) s += `,"bytes_in":${ctx.contentLength}`;
+  s += `,"bytes":${ctx.bytesSent},"ms":${roundMs(ms)}`;
+  if (ctx.upstreamConnectMs >= 0) s += `,"connect_ms":${roundMs(ctx.upstreamConnectMs)}`;
+  if (ctx.upstreamHeaderMs >= 0) s += `,"ttfb_ms":${roundMs(ctx.upstreamHeaderMs)}`;
+  const endpoint = ctx.endpoint?.key;
+  if (endpoint !== undefined) s += `,"upstream":${jsonString(endpoint)}`;
+  const route = ctx.route?.label;
+  if (route !== undefined) s += `,"route":${jsonString(route)}`;
+  // Transparent listeners: where the client meant to go.
+  if (ctx.conn.ctx.originalDst !== undefined)
+    s += `,"original_dst":${jsonString(destinationKey(ctx.conn.ctx))}`;
+  const headers = policy.headers(ctx.req.rawHeaders);
+  if (headers !== undefined) s += `,"headers":${JSON.stringify(headers)}`;
+  const error = ctx.error?.code;
+  if (error !== undefined) s += `,"error":${jsonString(error)}`;
+  if (ctx.requestId !== undefined) s += `,"request_id":${jsonString(ctx.requestId)}`;
+  return s;
 }

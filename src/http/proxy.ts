@@ -12,7 +12,7 @@ import type { EndpointPools } from "../upstream/pool/index.ts";
 import type { Outcome, Upstream } from "../upstream/upstream.ts";
 import { errorBody, fromUpstreamError, HttpError } from "./errors.ts";
 import { resolveRequestClient } from "./forwarded.ts";
-import { scanRequestHead, stripResponseHopByHop } from "./headers.ts";
+import { scanRequestHead, withoutHopByHop } from "./headers.ts";
 import { routingHost } from "./host.ts";
 import {
   isPromiseLike,
@@ -44,6 +44,8 @@ interface EngineState {
   lastError: HttpError | undefined;
   /** A tunnel's endpoint, counted in flight until the request finishes. */
   tunnelHealth: EndpointState | undefined;
+  /** The body given to undici (the client's stream, or the gate in front of it); a retry reuses it. */
+  body: Dispatcher.DispatchOptions["body"];
 }
 const kState = Symbol("weir.engineState");
 type Stateful = RequestContext & { [kState]: EngineState };
@@ -87,6 +89,7 @@ export class ProxyEngine {
       tunnel,
       lastError: undefined,
       tunnelHealth: undefined,
+      body: null,
     };
     (ctx as Stateful)[kState] = state;
     ctx.conn.inflight++;
@@ -230,10 +233,10 @@ export class ProxyEngine {
     attempt.health = upstream.begin(endpoint);
     state.attempt = attempt;
     const hasBody = ctx.chunked || ctx.contentLength > 0;
-    let body: Dispatcher.DispatchOptions["body"] = null;
-    if (hasBody) {
+    let body = state.body;
+    if (hasBody && body === null) {
       const route = ctx.route;
-      body =
+      body = state.body =
         this.phases.requestBody !== undefined || (route !== undefined && route.maxBodySize > 0 && ctx.chunked)
           ? ctx.req.pipe(new RequestBodyGate(this.phases, ctx, route?.maxBodySize ?? 0))
           : ctx.req;
@@ -259,8 +262,10 @@ export class ProxyEngine {
       ctx.endpoint !== undefined &&
       !ctx.res.headersSent &&
       !attempt.responded &&
-      // A body has been handed to undici, which may have sent part of it: it cannot be sent again.
-      !(ctx.chunked || ctx.contentLength > 0) &&
+      // A body that undici may have begun to send cannot be sent again. undici starts a request on a
+      // connection (onRequestStart) before it reads a byte of its body: without that, as after a
+      // refused connect, the body is untouched and goes to the next endpoint whole.
+      (!(ctx.chunked || ctx.contentLength > 0) || attempt.controller === undefined) &&
       state.attempts <= upstream.config.retries &&
       mayRetry(ctx, upstream, err) &&
       upstream.allowRetry()
@@ -479,7 +484,7 @@ export class Attempt implements Dispatcher.DispatchHandler {
     this.#status = status;
     const ctx = this.ctx;
     const phases = this.engine.phases;
-    stripResponseHopByHop(headers);
+    headers = withoutHopByHop(headers);
     const up = phases.upstreamResponse;
     if (up !== undefined) for (let i = 0; i < up.length; i++) up[i]!(ctx, status, headers);
     const down = phases.downstreamResponse;

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import pino from "pino";
-import { openAccessLog } from "./access-log-writer.ts";
+import { jsonString, openAccessLog } from "./access-log-writer.ts";
 import { createLogger } from "./log.ts";
 
 function tempDir(t: { after(fn: () => void): void }): string {
@@ -147,4 +147,16 @@ for (let i = 0; i < 3; i++) log.info({ i });`;
       ["access", 2],
     ],
   );
+});
+
+test("infoJson writes the same line as info for the same members", (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, "a.log");
+  const log = openAccessLog(file, { log: "access" });
+  log.info({ listener: "web", path: '/"q"', status: 200 });
+  log.infoJson(`,"listener":"web","path":${jsonString('/"q"')},"status":200`);
+  log.flush();
+  const [a, b] = lines(file).map(withoutTime);
+  assert.equal(a, b);
+  assert.equal(JSON.parse(a!).path, '/"q"');
 });

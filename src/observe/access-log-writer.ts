@@ -18,6 +18,12 @@ export type AccessFields = Readonly<Record<string, unknown>>;
 export interface AccessLog {
   /** Appends one line. Never throws: a line that cannot be written is counted in `dropped`. */
   info(fields: AccessFields): void;
+  /**
+   * The hot path's form of `info`: the line's fields already as JSON object members, each written
+   * `,"name":value` with strings through `jsonString` (HTTP requests build theirs by concatenation,
+   * src/http/access-log.ts). The writer adds level, time, pid and the base fields in front.
+   */
+  infoJson(members: string): void;
   /** Writes what is buffered now, synchronously (before exit, in tests). */
   flush(): void;
   /** Flushes, then opens the file again (after logrotate moved it; SIGUSR1). No-op for stdout/stderr. */
@@ -133,6 +139,10 @@ class Writer implements AccessLog {
     }
     line += "}\n";
     this.#append(line);
+  }
+
+  infoJson(members: string): void {
+    this.#append(`{"level":"info","time":"${isoNow()}${this.#tail}${members}}\n`);
   }
 
   #append(line: string): void {
