@@ -5,7 +5,9 @@
 // destination is an ad-hoc endpoint of one internal upstream, "original_dst", so its connections are
 // pooled per original destination like any endpoint's, and its requests are logged and counted with
 // route "original_dst". A route whose upstream's discovery says the name is unknown (settled, no
-// endpoints) falls back to the system resolver for the authority's host.
+// endpoints) falls back to the system resolver for the authority's host. A request that already passed
+// through this process is a loop (the redirect did not exempt weir's own connections): answered 508
+// (transparent-loop.ts).
 //
 // Contract: an HttpFilter added after the built-in routing and balancer filters of the listener's HTTP
 // service; requestArrival runs after routing (it fills only an empty ctx.route), peerSelection after the
@@ -20,6 +22,7 @@ import type { CompiledRoute } from "../http/routes.ts";
 import type { ConnectionContext } from "../listener/connection.ts";
 import { type Endpoint, makeEndpoint } from "../upstream/endpoint.ts";
 import { Upstream } from "../upstream/upstream.ts";
+import { detectOrMarkLoop, LOOP_REPLY } from "./transparent-loop.ts";
 import { ORIGINAL_DST_CONNECT_TIMEOUT_MS, ORIGINAL_DST_UPSTREAM } from "./transparent-tunnel.ts";
 
 /** The internal upstream of original destinations: no endpoints of its own, no retries (one destination). */
@@ -97,6 +100,13 @@ export function transparentHttpFilter(gen: Generation): HttpFilter {
   return {
     name: "transparent",
     requestArrival(ctx) {
+      if (detectOrMarkLoop(ctx.upstreamHeaders)) {
+        gen.log.error(
+          { listener: ctx.conn.ctx.listener, conn: ctx.conn.ctx.id, host: ctx.host, path: ctx.path },
+          "request loop: this request came back to weir; exempt weir's user from the redirect (weir iptables)",
+        );
+        return LOOP_REPLY;
+      }
       if (ctx.route !== undefined || ctx.method === "CONNECT") return undefined;
       // A connection weir terminated TLS on was TLS to its original destination too: sending its requests
       // there in cleartext would be wrong, so only routes serve them (no route: 404).
