@@ -7,8 +7,8 @@
  *
  * Targets (issue 3, with weir's default features on): CPU/request at most the obvious node:http +
  * undici Pool proxy's and at most 3x nginx's; HTTP/2 requests/s at least the node:http2 + undici
- * proxy's and at least 40% of nginx's. Issue 9: access log and metrics cost at most 15% extra,
- * shown here as weir / weir-with-the-access-log-off (metrics have no switch yet).
+ * proxy's and at least 40% of nginx's. Issue 9: access log and per-request metrics cost at most 15%
+ * extra, shown as weir / weir with both off (`[access_log] enabled = false`, `[metrics] requests = false`).
  */
 
 import { cpuPerRequestUs, type LoadResult, runH2load, runWrk } from "./lib/http-load.ts";
@@ -20,7 +20,7 @@ import {
   PATH,
   startOrigin,
   weir,
-  weirNoAccessLog,
+  weirQuiet,
 } from "./lib/http-proxies.ts";
 import { which } from "./lib/proc.ts";
 import type { BenchRow, RowContext } from "./lib/row.ts";
@@ -167,7 +167,7 @@ function target(label: string, a: number | null, b: number | null, bound: number
 
 function report(results: readonly Result[]): void {
   const w = results.find((r) => r.candidate === weir);
-  const wOff = results.find((r) => r.candidate === weirNoAccessLog);
+  const wOff = results.find((r) => r.candidate === weirQuiet);
   const node = results.find((r) => r.candidate === nodeUndici);
   const ngx = results.find((r) => r.candidate === nginxProxy);
   console.log("\nHTTP/1.1 (wrk):");
@@ -176,28 +176,40 @@ function report(results: readonly Result[]): void {
   table(results, "h2");
   console.log("\ntargets (weir with access log and metrics on):");
   console.log(
-    target("h1 CPU/req weir / node+undici", cpuUs(w, "h1"), cpuUs(node, "h1"), TARGET_CPU_VS_NODE, true),
+    target("h1 CPU/req weir / node+undici  ", cpuUs(w, "h1"), cpuUs(node, "h1"), TARGET_CPU_VS_NODE, true),
   );
   console.log(
-    target("h1 CPU/req weir / nginx      ", cpuUs(w, "h1"), cpuUs(ngx, "h1"), TARGET_CPU_VS_NGINX, true),
+    target("h1 CPU/req weir / nginx        ", cpuUs(w, "h1"), cpuUs(ngx, "h1"), TARGET_CPU_VS_NGINX, true),
   );
   console.log(
-    target("h2 CPU/req weir / node+undici", cpuUs(w, "h2"), cpuUs(node, "h2"), TARGET_CPU_VS_NODE, true),
+    target("h2 CPU/req weir / node+undici  ", cpuUs(w, "h2"), cpuUs(node, "h2"), TARGET_CPU_VS_NODE, true),
   );
   console.log(
-    target("h2 CPU/req weir / nginx      ", cpuUs(w, "h2"), cpuUs(ngx, "h2"), TARGET_CPU_VS_NGINX, true),
+    target("h2 CPU/req weir / nginx        ", cpuUs(w, "h2"), cpuUs(ngx, "h2"), TARGET_CPU_VS_NGINX, true),
   );
   console.log(
-    target("h2 req/s weir / node+undici  ", rps(w, "h2"), rps(node, "h2"), TARGET_H2_RPS_VS_NODE, false),
+    target("h2 req/s weir / node+undici    ", rps(w, "h2"), rps(node, "h2"), TARGET_H2_RPS_VS_NODE, false),
   );
   console.log(
-    target("h2 req/s weir / nginx        ", rps(w, "h2"), rps(ngx, "h2"), TARGET_H2_RPS_VS_NGINX, false),
+    target("h2 req/s weir / nginx          ", rps(w, "h2"), rps(ngx, "h2"), TARGET_H2_RPS_VS_NGINX, false),
   );
   console.log(
-    target("h1 CPU/req log on / log off  ", cpuUs(w, "h1"), cpuUs(wOff, "h1"), TARGET_LOGGING_OVERHEAD, true),
+    target(
+      "h1 CPU/req on / log+metrics off",
+      cpuUs(w, "h1"),
+      cpuUs(wOff, "h1"),
+      TARGET_LOGGING_OVERHEAD,
+      true,
+    ),
   );
   console.log(
-    target("h2 CPU/req log on / log off  ", cpuUs(w, "h2"), cpuUs(wOff, "h2"), TARGET_LOGGING_OVERHEAD, true),
+    target(
+      "h2 CPU/req on / log+metrics off",
+      cpuUs(w, "h2"),
+      cpuUs(wOff, "h2"),
+      TARGET_LOGGING_OVERHEAD,
+      true,
+    ),
   );
   console.log(
     "  (the load core saturates first on 2 cores: req/s then mostly shows the load side; compare CPU µs/req,\n" +

@@ -195,10 +195,11 @@ export const nodeUndici: HttpCandidate = {
 
 /**
  * weir as `weir run` starts it (supervisor + one worker; the supervisor is idle, its CPU is counted
- * all the same), with its default features: routing, forwarding headers, metrics and, unless
- * `accessLog` is false, the access log to a file in the temp folder.
+ * all the same), with its default features: routing, forwarding headers, per-request metrics and the
+ * access log to a file in the temp folder; with `observe` false, the access log and the per-request
+ * metrics are off (issue 9's "both off" baseline for their overhead).
  */
-function weirCandidate(name: string, accessLog: boolean): HttpCandidate {
+function weirCandidate(name: string, observe: boolean): HttpCandidate {
   return {
     name,
     isProxy: true,
@@ -206,7 +207,7 @@ function weirCandidate(name: string, accessLog: boolean): HttpCandidate {
       const bin = join(ctx.root, "bin", "weir");
       if (!existsSync(bin)) return { ok: false, why: "./bin/weir not found" };
       const port = await freePort();
-      const cfg = join(ctx.tmp, `weir-${accessLog ? "log" : "nolog"}.toml`);
+      const cfg = join(ctx.tmp, `weir-${observe ? "default" : "quiet"}.toml`);
       writeFileSync(
         cfg,
         [
@@ -214,8 +215,10 @@ function weirCandidate(name: string, accessLog: boolean): HttpCandidate {
           'level = "warn"',
           `output = "${join(ctx.tmp, "weir.log")}"`,
           "[access_log]",
-          `enabled = ${accessLog}`,
+          `enabled = ${observe}`,
           `output = "${join(ctx.tmp, "access.log")}"`,
+          "[metrics]",
+          `requests = ${observe}`,
           "[system]",
           "workers = 1",
           // Benchmarks often run as root in containers; weir refuses root workers unless told.
@@ -239,7 +242,7 @@ function weirCandidate(name: string, accessLog: boolean): HttpCandidate {
 }
 
 export const weir = weirCandidate("weir", true);
-export const weirNoAccessLog = weirCandidate("weir, access log off", false);
+export const weirQuiet = weirCandidate("weir, log+metrics off", false);
 
 /** Every candidate in table order. */
 export const HTTP_CANDIDATES: readonly HttpCandidate[] = [
@@ -248,5 +251,5 @@ export const HTTP_CANDIDATES: readonly HttpCandidate[] = [
   haproxy,
   nodeUndici,
   weir,
-  weirNoAccessLog,
+  weirQuiet,
 ];
