@@ -61,6 +61,7 @@ test("as root without system.user: workers keep the launching user, with a warni
   const port = await freePort();
   const { file } = configIn(proxyConfig({ port, originPort: origin.port, system: "workers = 1" }));
   const weir = startWeir(["run", "-c", file], { env: { WEIR_ALLOW_ROOT_WORKERS: "false" } });
+  t.after(() => weir.stop());
   await weir.waitFor(/workers run as root because weir was started as root without system\.user/);
   const reply = await get(port, "/");
   assert.equal(reply.status, 200);
