@@ -18,6 +18,9 @@ import type { BenchRow, RowContext } from "./lib/row.ts";
 const ROWS: Record<string, () => Promise<BenchRow>> = {
   tcp: async () => (await import("./tcp.ts")).tcpRow,
   http: async () => (await import("./http.ts")).httpRow,
+  tls: async () => (await import("./tls.ts")).tlsRow,
+  filters: async () => (await import("./filters.ts")).filtersRow,
+  scaling: async () => (await import("./scaling.ts")).scalingRow,
 };
 
 const { values, positionals } = parseArgs({
