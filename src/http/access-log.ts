@@ -1,9 +1,14 @@
 // The logging phase's built-in users: one access log line per request (gen.accessLog, when enabled)
-// and the request counter and duration histogram. Metric children are looked up once per route and
-// status class, not per request.
-import type { Counter, Histogram } from "prom-client";
+// and the request counter and duration histograms. Metric series are resolved once per route, status
+// class and upstream (src/observe/access-log-metrics.ts: no label lookups per request).
 import type { Generation } from "../generation.ts";
 import { destinationKey } from "../listener/transparent-tunnel.ts";
+import {
+  type CounterCell,
+  counterCell,
+  type HistogramCell,
+  histogramCell,
+} from "../observe/access-log-metrics.ts";
 import { jsonString } from "../observe/access-log-writer.ts";
 import { type AccessLogPolicy, accessLogPolicy } from "../observe/access-redact.ts";
 import type { HttpFilter } from "./phases.ts";
@@ -11,8 +16,18 @@ import type { RequestContext } from "./request-context.ts";
 import type { CompiledRoute } from "./routes.ts";
 
 const STATUS_CLASSES = ["0xx", "1xx", "2xx", "3xx", "4xx", "5xx"] as const;
-type CounterChild = ReturnType<Counter<"listener" | "route" | "upstream" | "status">["labels"]>;
-type HistogramChild = ReturnType<Histogram<string>["labels"]>;
+
+/** A route's series: the duration histogram and the request counter by status class (index = status / 100). */
+interface RouteCells {
+  duration: HistogramCell;
+  byClass: (CounterCell | undefined)[];
+}
+
+/** An upstream's series: connect time and time to first byte. */
+interface UpstreamCells {
+  connect: HistogramCell;
+  firstByte: HistogramCell;
+}
 
 /** Milliseconds with microsecond precision, for the log line. */
 function roundMs(ms: number): number {
@@ -22,51 +37,48 @@ function roundMs(ms: number): number {
 export function accessLogFilter(gen: Generation, listener: string): HttpFilter {
   const log = gen.accessLog;
   const requests = gen.metrics.httpRequests;
-  const durations = new Map<CompiledRoute | undefined, HistogramChild>();
-  const connectTimes = new Map<string, HistogramChild>();
-  const firstBytes = new Map<string, HistogramChild>();
+  const byRoute = new Map<CompiledRoute | undefined, RouteCells>();
+  const byUpstream = new Map<string, UpstreamCells>();
   // Sampling and redaction (`[access_log]` headers, redact_headers, redact_query, sample).
   const policy = accessLogPolicy(gen.config);
   const countRequests = gen.config.metrics.requests;
   const listenerMember = `,"listener":${jsonString(listener)}`;
 
-  function duration(route: CompiledRoute | undefined): HistogramChild {
-    let child = durations.get(route);
-    if (child === undefined) {
-      child = gen.metrics.httpDuration.labels(listener, route?.label ?? "");
-      durations.set(route, child);
+  function routeCells(route: CompiledRoute | undefined): RouteCells {
+    let cells = byRoute.get(route);
+    if (cells === undefined) {
+      cells = {
+        duration: histogramCell(gen.metrics.httpDuration, [listener, route?.label ?? ""]),
+        byClass: [],
+      };
+      byRoute.set(route, cells);
     }
-    return child;
+    return cells;
   }
 
-  function byUpstream(
-    cache: Map<string, HistogramChild>,
-    histogram: Histogram<"upstream">,
-    upstream: string,
-  ): HistogramChild {
-    let child = cache.get(upstream);
-    if (child === undefined) {
-      child = histogram.labels(upstream);
-      cache.set(upstream, child);
-    }
-    return child;
-  }
-  const children = new Map<CompiledRoute | undefined, (CounterChild | undefined)[]>();
-
-  function counter(route: CompiledRoute | undefined, status: number): CounterChild {
-    let byClass = children.get(route);
-    if (byClass === undefined) {
-      byClass = [];
-      children.set(route, byClass);
-    }
+  function counter(route: CompiledRoute | undefined, status: number): CounterCell {
+    const byClass = routeCells(route).byClass;
     const cls = status >= 100 && status < 600 ? Math.floor(status / 100) : 0;
-    let child = byClass[cls];
-    if (child === undefined) {
+    let cell = byClass[cls];
+    if (cell === undefined) {
       const upstream = route?.upstream?.name ?? "";
-      child = requests.labels(listener, route?.label ?? "", upstream, STATUS_CLASSES[cls]!);
-      byClass[cls] = child;
+      cell = counterCell(requests, [listener, route?.label ?? "", upstream, STATUS_CLASSES[cls]!]);
+      byClass[cls] = cell;
     }
-    return child;
+    return cell;
+  }
+
+  function upstreamCells(upstream: string): UpstreamCells {
+    let cells = byUpstream.get(upstream);
+    if (cells === undefined) {
+      const m = gen.metrics;
+      cells = {
+        connect: histogramCell(m.upstreamConnectDuration, [upstream]),
+        firstByte: histogramCell(m.upstreamResponseDuration, [upstream]),
+      };
+      byUpstream.set(upstream, cells);
+    }
+    return cells;
   }
 
   return {
@@ -75,15 +87,13 @@ export function accessLogFilter(gen: Generation, listener: string): HttpFilter {
       const ms = performance.now() - ctx.startedAt;
       if (countRequests) {
         counter(ctx.route, ctx.status).inc();
-        duration(ctx.route).observe(ms / 1000);
+        routeCells(ctx.route).duration.observe(ms / 1000);
       }
       const upstream = countRequests ? ctx.upstream?.name : undefined;
       if (upstream !== undefined) {
-        const m = gen.metrics;
-        if (ctx.upstreamConnectMs >= 0)
-          byUpstream(connectTimes, m.upstreamConnectDuration, upstream).observe(ctx.upstreamConnectMs / 1000);
-        if (ctx.upstreamHeaderMs >= 0)
-          byUpstream(firstBytes, m.upstreamResponseDuration, upstream).observe(ctx.upstreamHeaderMs / 1000);
+        const cells = upstreamCells(upstream);
+        if (ctx.upstreamConnectMs >= 0) cells.connect.observe(ctx.upstreamConnectMs / 1000);
+        if (ctx.upstreamHeaderMs >= 0) cells.firstByte.observe(ctx.upstreamHeaderMs / 1000);
       }
       if (log === undefined || !policy.keep(ctx.status, ctx.error !== undefined)) return;
       log.infoJson(httpLine(listenerMember, ctx, ms, policy));
