@@ -25,6 +25,8 @@ import type { BenchRow, RowContext } from "./lib/row.ts";
 import { type Cell, fmt, printTable } from "./lib/table.ts";
 
 const TARGET_VS_NGINX = 0.6;
+/** The name wrk connects to and sends as SNI; the certificate is for it. */
+const SNI_NAME = "localhost";
 /** Warm-up before each measured run, not counted (JIT, upstream pools). */
 const WARMUP_S = 2;
 
@@ -52,7 +54,7 @@ interface TlsCandidate {
   start(ctx: RowContext, port: number, originPort: number, cert: Cert): Running | string;
 }
 
-/** An ECDSA P-256 self-signed certificate for bench.test, or why it could not be made. */
+/** An ECDSA P-256 self-signed certificate for SNI_NAME, or why it could not be made. */
 async function makeCert(ctx: RowContext): Promise<Cert | string> {
   const cert = join(ctx.tmp, "bench.pem");
   const key = join(ctx.tmp, "bench.key");
@@ -67,9 +69,9 @@ async function makeCert(ctx: RowContext): Promise<Cert | string> {
     "-days",
     "2",
     "-subj",
-    "/CN=bench.test",
+    `/CN=${SNI_NAME}`,
     "-addext",
-    "subjectAltName=DNS:bench.test",
+    `subjectAltName=DNS:${SNI_NAME}`,
     "-keyout",
     key,
     "-out",
@@ -208,7 +210,9 @@ const CANDIDATES: readonly TlsCandidate[] = [nginxTls, haproxyTls, weirTls];
 
 /** wrk over https on the load core, after an unmeasured warm-up; `close` asks for a new connection per request. */
 async function runWrkTls(ctx: RowContext, port: number, proc: Running, close: boolean): Promise<TlsResult> {
-  const url = `https://127.0.0.1:${port}${PATH}`;
+  // By name, not by address: wrk sends the URL's host as SNI, and an IP literal there breaks RFC 6066 §3
+  // (weir refuses it). /etc/hosts maps localhost to 127.0.0.1, where every candidate listens.
+  const url = `https://${SNI_NAME}:${port}${PATH}`;
   const base = ["-t", "1", "-c", String(WRK_SPEC.connections), ...(close ? ["-H", "Connection: close"] : [])];
   await runPinned(ctx.loadCore, "wrk", [...base, "-d", `${WARMUP_S}s`, url]);
   const coresBefore = coreTimes();
