@@ -45,10 +45,3 @@ export function removeMatching(list: string[], drop: RegExp): void {
   }
   list.length = out;
 }
-
-/** IPv4-mapped IPv6 ("::ffff:10.0.0.1") as plain IPv4, so rules and keys see one spelling per client. */
-export function plainAddress(address: string): string {
-  return address.length > 7 && address.startsWith("::ffff:") && address.includes(".")
-    ? address.slice(7)
-    : address;
-}

@@ -1,7 +1,8 @@
 // `opaque_ports` compiled once per generation into a test on a connection's original destination: ports
 // and port ranges, or addresses and CIDRs (net.BlockList). Such destinations skip detection entirely, so a
 // server that speaks first (SMTP, MySQL) is reached at once instead of after detect_timeout.
-import { BlockList, isIP } from "node:net";
+import { BlockList } from "node:net";
+import { addCidr } from "../net/address.ts";
 import type { OriginalDestination } from "../process/native.ts";
 
 export type OpaqueTest = (dst: OriginalDestination) => boolean;
@@ -23,11 +24,7 @@ export function compileOpaque(entries: readonly (number | string)[]): OpaqueTest
       ranges.push([Number(range[1]), Number(range[2])]);
       continue;
     }
-    const slash = entry.indexOf("/");
-    const address = slash < 0 ? entry : entry.slice(0, slash);
-    const type = isIP(address) === 6 ? "ipv6" : "ipv4";
-    if (slash < 0) addresses.addAddress(address, type);
-    else addresses.addSubnet(address, Number(entry.slice(slash + 1)), type);
+    addCidr(addresses, entry);
     anyAddress = true;
   }
   return (dst) => {

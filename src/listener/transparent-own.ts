@@ -2,12 +2,9 @@
 // connection whose peer is one of them is weir talking to itself: the iptables rules did not exempt weir's
 // user, and forwarding it again would loop. Per process: a worker sees its own tunnels only, which is
 // enough with one worker and catches the loop one hop later with several.
-const open = new Set<string>();
+import { plainAddress } from "../net/address.ts";
 
-/** "::ffff:127.0.0.1" → "127.0.0.1": a dual-stack socket shows IPv4 peers as mapped addresses. */
-export function plainAddress(address: string): string {
-  return address.startsWith("::ffff:") && address.includes(".") ? address.slice(7) : address;
-}
+const open = new Set<string>();
 
 const keyOf = (address: string, port: number): string => `${plainAddress(address)}:${port}`;
 

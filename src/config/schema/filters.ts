@@ -1,26 +1,9 @@
 // The filters a route (`[[routes.filters]]`) or a listener (`[[listeners.<name>.filters]]`) lists. Each
 // entry names its implementation with one discriminator, `kind` (as Caddy's modules do); the filters
 // themselves live in src/filters/<kind>/ and are provisioned from these sections once per generation.
-import { BlockList, isIP } from "node:net";
 import { z } from "zod";
+import { isCidr } from "../../net/address.ts";
 import { doc, duration, size } from "./fields.ts";
-
-/** "10.0.0.0/8", "fd00::/8" or a single address; checked by building the BlockList entry it becomes. */
-export function isCidr(text: string): boolean {
-  const slash = text.indexOf("/");
-  const address = slash < 0 ? text : text.slice(0, slash);
-  const family = isIP(address);
-  if (family === 0) return false;
-  if (slash < 0) return true;
-  const bits = text.slice(slash + 1);
-  if (!/^\d{1,3}$/.test(bits)) return false;
-  try {
-    new BlockList().addSubnet(address, Number(bits), family === 4 ? "ipv4" : "ipv6");
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const cidrList = (what: string) =>
   doc(

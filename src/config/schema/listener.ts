@@ -1,26 +1,9 @@
-import { BlockList, isIP } from "node:net";
 import { z } from "zod";
+import { isCidr } from "../../net/address.ts";
 import { doc, duration, size } from "./fields.ts";
 import { listenerFiltersField } from "./filters.ts";
 import { listenerTlsSchema } from "./tls.ts";
 import { checkTransparent, transparentFields } from "./transparent.ts";
-
-/** "10.0.0.0/8", "fd00::/8" or a single address; checked by building the BlockList it will become. */
-function isCidr(text: string): boolean {
-  const slash = text.indexOf("/");
-  const address = slash < 0 ? text : text.slice(0, slash);
-  const family = isIP(address);
-  if (family === 0) return false;
-  if (slash < 0) return true;
-  const bits = text.slice(slash + 1);
-  if (!/^\d{1,3}$/.test(bits)) return false;
-  try {
-    new BlockList().addSubnet(address, Number(bits), family === 4 ? "ipv4" : "ipv6");
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** "host:port", "[v6]:port" or "unix:/path". */
 export const LISTEN_ADDRESS = /^(unix:.+|(\[[0-9a-fA-F:.]+\]|[0-9.]+|localhost|\*):\d{1,5})$/;

@@ -2,32 +2,19 @@
 // On a route it runs at request arrival on the request's client (`ctx.client`: behind trusted_proxies,
 // the one X-Forwarded-For reveals); on a listener, at accept (after any PROXY header, so it sees the
 // real client). Deny wins over allow; a non-empty allow list refuses everyone it does not name.
-import { BlockList, isIP } from "node:net";
+import { isIP } from "node:net";
 import type { CidrFilterConfig } from "../../config/schema/filters.ts";
 import type { Reply } from "../../http/phases.ts";
 import type { RequestContext } from "../../http/request-context.ts";
-import { plainAddress } from "../headers.ts";
+import { compileCidrs, plainAddress } from "../../net/address.ts";
 import type { ProvisionedFilter } from "../types.ts";
 
 /** Whether a client address may pass. Unix socket peers ("unix") have no address: they pass. */
 export type AddressRule = (address: string) => boolean;
 
-function blockList(cidrs: readonly string[]): BlockList | undefined {
-  if (cidrs.length === 0) return undefined;
-  const list = new BlockList();
-  for (const text of cidrs) {
-    const slash = text.indexOf("/");
-    const address = slash < 0 ? text : text.slice(0, slash);
-    const type = isIP(address) === 4 ? "ipv4" : "ipv6";
-    if (slash < 0) list.addAddress(address, type);
-    else list.addSubnet(address, Number(text.slice(slash + 1)), type);
-  }
-  return list;
-}
-
 export function compileAddressRule(config: Pick<CidrFilterConfig, "allow" | "deny">): AddressRule {
-  const allow = blockList(config.allow);
-  const deny = blockList(config.deny);
+  const allow = compileCidrs(config.allow);
+  const deny = compileCidrs(config.deny);
   return (raw: string) => {
     const address = plainAddress(raw);
     const family = isIP(address);

@@ -4,8 +4,8 @@
 import type { Socket } from "node:net";
 import type { ConnectionLimitFilterConfig } from "../../config/schema/filters.ts";
 import type { ConnectionContext } from "../../listener/connection.ts";
+import { plainAddress } from "../../net/address.ts";
 import type { ConnectionFilter } from "../connection.ts";
-import { plainAddress } from "../headers.ts";
 
 export function connectionLimitFilter(config: ConnectionLimitFilterConfig): ConnectionFilter {
   const max = config.per_client;

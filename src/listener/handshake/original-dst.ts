@@ -11,13 +11,14 @@
 import type { Socket } from "node:net";
 import type { ListenerConfig } from "../../config/schema/index.ts";
 import type { Generation } from "../../generation.ts";
+import { plainAddress } from "../../net/address.ts";
 import { handleFd, type OriginalDestination, originalDst } from "../../process/native.ts";
 import {
   TransparentRefusal,
   type TransparentRefusalReason,
   transparentRefused,
 } from "../transparent-metrics.ts";
-import { isOwnTunnel, plainAddress } from "../transparent-own.ts";
+import { isOwnTunnel } from "../transparent-own.ts";
 import type { HandshakeStep } from "./index.ts";
 
 /** The listener's own address from its config ("127.0.0.1:4140", "[::]:4140", "*:4140"). */
