@@ -25,6 +25,11 @@ import type { BenchRow, RowContext } from "./lib/row.ts";
 import { type Cell, fmt, printTable } from "./lib/table.ts";
 
 const TARGET_VS_NGINX = 0.6;
+/**
+ * Candidates run in turn, all of them once per round, and each one's best round counts: on a machine
+ * shared with other work, a burst of unrelated load then costs a candidate a round, not its figure.
+ */
+const ROUNDS = 2;
 /** The name wrk connects to and sends as SNI; the certificate is for it. */
 const SNI_NAME = "localhost";
 /** Warm-up before each measured run, not counted (JIT, upstream pools). */
@@ -279,19 +284,33 @@ export const tlsRow: BenchRow = {
       return;
     }
     try {
-      const results: Result[] = [];
-      for (const c of CANDIDATES) {
-        process.stdout.write(
-          `  running ${c.name} (new connection per request, then keep-alive) for ${ctx.durationS} s each...\n`,
-        );
-        results.push(await measure(ctx, c, origin.ports.h1, cert));
+      const rounds: Result[][] = [];
+      for (let round = 1; round <= ROUNDS; round++) {
+        const results: Result[] = [];
+        for (const c of CANDIDATES) {
+          process.stdout.write(
+            `  round ${round}: ${c.name} (new connection per request, then keep-alive) for ${ctx.durationS} s each...\n`,
+          );
+          results.push(await measure(ctx, c, origin.ports.h1, cert));
+        }
+        rounds.push(results);
       }
-      report(results);
+      report(CANDIDATES.map((c) => bestOf(rounds.map((r) => r.find((x) => x.name === c.name)!))));
     } finally {
       await origin.proc?.stop();
     }
   },
 };
+
+/** Per kind of run, the round with the highest rate (or the first failure when none worked). */
+function bestOf(rounds: readonly Result[]): Result {
+  const pick = (kind: "handshakes" | "keepAlive"): TlsResult => {
+    const good = rounds.map((r) => r[kind]).filter(ok);
+    if (good.length === 0) return rounds[0]?.[kind] ?? { why: "no run" };
+    return good.reduce((a, b) => (b.rps > a.rps ? b : a));
+  };
+  return { name: rounds[0]?.name ?? "?", handshakes: pick("handshakes"), keepAlive: pick("keepAlive") };
+}
 
 function ok(r: TlsResult | undefined): r is TlsMeasured {
   return r !== undefined && !("why" in r);
@@ -342,7 +361,9 @@ function target(label: string, w: TlsResult | undefined, n: TlsResult | undefine
 function report(results: readonly Result[]): void {
   const w = results.find((r) => r.name === weirTls.name);
   const n = results.find((r) => r.name === nginxTls.name);
-  console.log("\nfull handshakes (a new TLS connection per request, no resumption):");
+  console.log(
+    `\nbest of ${ROUNDS} rounds; full handshakes (a new TLS connection per request, no resumption):`,
+  );
   table(results, "handshakes", "hs");
   console.log("\nHTTP/1.1 over TLS keep-alive:");
   table(results, "keepAlive", "req");
