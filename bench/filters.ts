@@ -8,8 +8,8 @@
  *   remove_headers request headers by glob, response headers by regex
  *   request_id     a new id upstream and back to the client
  * Target (issue 8): CPU per request with the filters at most 1.10x without. CPU is the weir process
- * tree's (supervisor + one worker) over the measured run; the two runs alternate twice (A B A B) and the
- * lower CPU/request of each side counts, so a burst of unrelated load on the machine hits both sides.
+ * tree's (supervisor + one worker) over the measured run; the two runs alternate three times (A B A B A B)
+ * and the lowest CPU/request of each side counts, so a burst of unrelated load on the machine hits both sides.
  */
 
 import { existsSync, writeFileSync } from "node:fs";
@@ -22,7 +22,7 @@ import type { BenchRow, RowContext } from "./lib/row.ts";
 import { type Cell, fmt, printTable } from "./lib/table.ts";
 
 const TARGET_FILTERS_OVERHEAD = 1.1;
-const ROUNDS = 2;
+const ROUNDS = 3;
 
 /** The five filters of the issue, each passing every request of the run. */
 const FIVE_FILTERS = [
