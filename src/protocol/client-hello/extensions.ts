@@ -2,6 +2,7 @@
 // Extension = extension_type(2) extension_data<0..2^16-1>. Every extension type is recorded in order;
 // the few that a proxy routes or logs on are decoded, the others are skipped unread.
 
+import { isIP } from "node:net";
 import { checkHostName } from "./host-name.ts";
 import type { ByteReader } from "./reader.ts";
 import { type ClientHello, type ClientHelloError, ClientHelloErrorCode, helloError } from "./types.ts";
@@ -91,6 +92,9 @@ function parseServerName(data: ByteReader, hello: ClientHello): ClientHelloError
     if (nameType !== NAME_TYPE_HOST_NAME) continue;
     if (sawHostName) return malformed("server_name holds two host names");
     sawHostName = true;
+    // RFC 6066 §3 forbids IP literals here, yet clients given an https://ADDRESS URL send them (wrk,
+    // several HTTP libraries) and nginx and HAProxy serve them: read such a name as no SNI at all.
+    if (isIP(name.buf.toString("latin1", name.pos, name.end)) !== 0) continue;
     const check = checkHostName(name.buf, name.pos, name.end);
     if (!check.ok) return helloError(ClientHelloErrorCode.BAD_SNI, `server_name: ${check.reason}`);
     hello.serverName = check.name;
