@@ -31,6 +31,12 @@ export interface ConnectionContext {
    * and on TLS passed through untouched.
    */
   tls?: TlsInfo;
+  /**
+   * TLS passed through untouched by SNI: the server name the ClientHello asked for (the session itself
+   * stays end to end, so nothing else of it is known). An upstream's PROXY v2 header carries it as
+   * AUTHORITY, as it does `tls.serverName` for terminated TLS.
+   */
+  passthroughServerName?: string;
 }
 
 /** Takes over an accepted connection; owns the socket from then on. */

@@ -70,7 +70,7 @@ function build(version: ProxyVersionOut, ctx: ConnectionContext): Buffer {
       uniqueId: received?.uniqueId ?? Buffer.from(randomUUID(), "latin1"),
     };
     const alpn = received?.alpn ?? ctx.tls?.alpn;
-    const authority = received?.authority ?? ctx.tls?.serverName;
+    const authority = received?.authority ?? ctx.tls?.serverName ?? ctx.passthroughServerName;
     if (alpn !== undefined) input.alpn = alpn;
     if (authority !== undefined) input.authority = authority;
     return buildProxyHeaderV2(input);

@@ -164,6 +164,7 @@ export function createTlsFront(
       if (route !== undefined) {
         metrics.passthrough.inc({ listener, route: route.label });
         gen.log.debug({ listener, conn: ctx.id, sni: serverName, route: route.label }, "TLS passthrough");
+        ctx.passthroughServerName = serverName;
         proxyTcp(gen, route.upstream, socket, ctx, {
           idleTimeoutMs: config.idle_timeout,
           head: outcome.bytes,
