@@ -90,7 +90,6 @@ export function createHttpService(
 
   function serve(socket: Socket, conn: ConnectionState, first: Buffer | undefined): void {
     if (first !== undefined && first.length > 0) socket.unshift(first);
-    if (draining) return void socket.destroy();
     const kind = first === undefined ? "http1" : detectProtocol(first);
     if (kind === "http2") {
       (socket as Socket & { [kConnOf]?: ConnectionState })[kConnOf] = conn;
@@ -117,7 +116,9 @@ export function createHttpService(
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));
     socket.on("error", () => socket.destroy());
-    if (draining) return void socket.destroy();
+    // A connection the listener accepted just before it stopped is served even while draining: its
+    // request gets an answer with Connection: close (HTTP/2: a GOAWAY), never a reset. The drain's
+    // deadline still bounds it.
     readPreface(
       socket,
       (first) => serve(socket, conn, first),
@@ -134,9 +135,13 @@ export function createHttpService(
     draining = true;
     const deadline = Date.now() + graceMs;
     for (const session of sessions) session.close();
-    // Idle HTTP/1 connections go now; busy ones close after their response (Connection: close).
+    // Busy HTTP/1 connections close after their response (Connection: close); idle ones are closed. Not
+    // at once: a connection accepted just before the listener stopped counts as idle until its first
+    // request is parsed, and closing it would reset a client that did nothing wrong (a fresh connection
+    // is not retried as a reused one is, RFC 9112 §9.3.1). Its request arrives within the pause.
+    await waitFor(() => sockets.size === 0, Math.min(FRESH_CONNECTION_PAUSE_MS, graceMs));
     (h1 as { closeIdleConnections?: () => void }).closeIdleConnections?.();
-    await waitFor(() => sockets.size === 0, graceMs);
+    await waitFor(() => sockets.size === 0, Math.max(0, deadline - Date.now()));
     for (const socket of sockets) socket.destroy();
     for (const session of sessions) session.destroy();
     h1.close(() => {});
@@ -149,6 +154,9 @@ export function createHttpService(
 }
 
 const kConnOf = Symbol("weir.pendingConnection");
+
+/** How long a drain waits before closing idle HTTP/1 connections (see drain()). */
+const FRESH_CONNECTION_PAUSE_MS = 250;
 
 /**
  * Collects the client's first bytes until HTTP/2's preface is ruled in or out, then unshifts them and

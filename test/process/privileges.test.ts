@@ -63,6 +63,7 @@ test("as root without system.user: workers keep the launching user, with a warni
   const weir = startWeir(["run", "-c", file], { env: { WEIR_ALLOW_ROOT_WORKERS: "false" } });
   t.after(() => weir.stop());
   await weir.waitFor(/workers run as root because weir was started as root without system\.user/);
+  await weir.waitFor(/"weir started"/);
   const reply = await get(port, "/");
   assert.equal(reply.status, 200);
   assert.equal(await weir.stop(), 0);
