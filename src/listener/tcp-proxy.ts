@@ -2,7 +2,6 @@
 // Also the fallback of "auto" listeners for bytes that are not HTTP.
 import type { Socket } from "node:net";
 import type { Generation } from "../generation.ts";
-import { accessLogPolicy } from "../observe/access-redact.ts";
 import { wrapUpstreamTls } from "../tls/upstream.ts";
 import { connectUpstream } from "../tunnel/connect.ts";
 import { openTunnel } from "../tunnel/tunnel.ts";
@@ -11,6 +10,7 @@ import type { Endpoint } from "../upstream/endpoint.ts";
 import type { Upstream } from "../upstream/upstream.ts";
 import type { ConnectionContext } from "./connection.ts";
 import { proxyHeaderFor } from "./proxy-send.ts";
+import { recordConnectFailure, recordTunnelEnd } from "./tcp-session-log.ts";
 
 export interface TcpProxyOptions {
   idleTimeoutMs: number;
@@ -76,25 +76,9 @@ export function proxyTcp(
           head: opts.head,
           onClose(stats) {
             upstream.end(health, "ok");
-            const m = gen.metrics;
-            m.tunnelBytes.inc({ listener: ctx.listener, direction: "in" }, stats.bytesFromClient);
-            m.tunnelBytes.inc({ listener: ctx.listener, direction: "out" }, stats.bytesFromUpstream);
-            m.tunnelsClosed.inc({ listener: ctx.listener, reason: stats.closeReason });
-            if (!accessLogPolicy(gen.config).keepSession(stats.closeReason !== "done")) return;
-            gen.accessLog?.info({
-              type: "tcp",
-              listener: ctx.listener,
-              conn: ctx.id,
-              client: ctx.clientAddress,
-              client_port: ctx.clientPort,
-              upstream: upstream.name,
-              endpoint: endpoint.key,
-              bytes_in: stats.bytesFromClient,
-              bytes_out: stats.bytesFromUpstream,
-              duration_ms: Date.now() - started,
-              connect_ms: Math.round(connectMs * 1000) / 1000,
-              close: stats.closeReason,
-              first_closed: stats.firstClosed,
+            recordTunnelEnd(gen, ctx, { upstream: upstream.name, endpoint: endpoint.key }, stats, {
+              startedAt: started,
+              connectMs,
             });
           },
         });
@@ -123,20 +107,7 @@ export function proxyTcp(
         }
         client.off("error", early);
         client.destroy();
-        gen.accessLog?.info({
-          type: "tcp",
-          listener: ctx.listener,
-          conn: ctx.id,
-          client: ctx.clientAddress,
-          client_port: ctx.clientPort,
-          upstream: upstream.name,
-          endpoint: endpoint.key,
-          bytes_in: 0,
-          bytes_out: 0,
-          duration_ms: Date.now() - started,
-          close: "connect_failed",
-          error: code,
-        });
+        recordConnectFailure(gen, ctx, { upstream: upstream.name, endpoint: endpoint.key }, code, started);
       },
     );
   };

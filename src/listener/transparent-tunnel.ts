@@ -4,10 +4,10 @@
 // "original_dst" and the destination as endpoint and original_dst.
 import type { Socket } from "node:net";
 import type { Generation } from "../generation.ts";
-import { accessLogPolicy } from "../observe/access-redact.ts";
 import { connectUpstream } from "../tunnel/connect.ts";
 import { openTunnel } from "../tunnel/tunnel.ts";
 import type { ConnectionContext } from "./connection.ts";
+import { recordConnectFailure, recordTunnelEnd } from "./tcp-session-log.ts";
 import { trackOwnTunnel } from "./transparent-own.ts";
 
 /** The upstream label of everything sent to an original destination (logs and metrics). */
@@ -44,17 +44,7 @@ export function tunnelToOriginal(
   const started = Date.now();
   const endpoint = destinationKey(ctx);
   const connecting = performance.now();
-  const line = (fields: Record<string, unknown>) => ({
-    type: "tcp",
-    listener: ctx.listener,
-    conn: ctx.id,
-    client: ctx.clientAddress,
-    client_port: ctx.clientPort,
-    upstream: ORIGINAL_DST_UPSTREAM,
-    endpoint,
-    original_dst: endpoint,
-    ...fields,
-  });
+  const target = { upstream: ORIGINAL_DST_UPSTREAM, endpoint, original_dst: endpoint };
   connectUpstream({ host: dst.address, port: dst.port }, { timeoutMs: ORIGINAL_DST_CONNECT_TIMEOUT_MS }).then(
     (socket) => {
       const connectMs = performance.now() - connecting;
@@ -68,21 +58,7 @@ export function tunnelToOriginal(
         head: opts.head,
         onClose(stats) {
           release();
-          const m = gen.metrics;
-          m.tunnelBytes.inc({ listener: ctx.listener, direction: "in" }, stats.bytesFromClient);
-          m.tunnelBytes.inc({ listener: ctx.listener, direction: "out" }, stats.bytesFromUpstream);
-          m.tunnelsClosed.inc({ listener: ctx.listener, reason: stats.closeReason });
-          if (!accessLogPolicy(gen.config).keepSession(stats.closeReason !== "done")) return;
-          gen.accessLog?.info(
-            line({
-              bytes_in: stats.bytesFromClient,
-              bytes_out: stats.bytesFromUpstream,
-              duration_ms: Date.now() - started,
-              connect_ms: Math.round(connectMs * 1000) / 1000,
-              close: stats.closeReason,
-              first_closed: stats.firstClosed,
-            }),
-          );
+          recordTunnelEnd(gen, ctx, target, stats, { startedAt: started, connectMs });
         },
       });
       client.resume();
@@ -96,15 +72,7 @@ export function tunnelToOriginal(
       );
       client.off("error", early);
       client.destroy();
-      gen.accessLog?.info(
-        line({
-          bytes_in: 0,
-          bytes_out: 0,
-          duration_ms: Date.now() - started,
-          close: "connect_failed",
-          error: code,
-        }),
-      );
+      recordConnectFailure(gen, ctx, target, code, started);
     },
   );
 }
