@@ -2,11 +2,11 @@
 // `tls` table. Verification is on unless `insecure_skip_verify`, against the system CAs or the given
 // bundle; SNI is `server_name` or the endpoint's host when that is a name (RFC 6066 §3: never an IP
 // address), whatever Host the request carries; the certificate must match that same name. Files are
-// read once per generation.
+// read once per generation. No undici here: raw TCP tunnels use this module too, and merely loading
+// undici makes a worker's data path measurably slower (see src/upstream/pool/tls-connector.ts).
 import { readFileSync } from "node:fs";
 import { isIP, type Socket } from "node:net";
 import { type ConnectionOptions, type TLSSocket, connect as tlsConnect } from "node:tls";
-import { buildConnector } from "undici";
 import type { Generation } from "../generation.ts";
 import type { Endpoint } from "../upstream/endpoint.ts";
 import type { Upstream } from "../upstream/upstream.ts";
@@ -25,7 +25,8 @@ function readPem(upstream: Upstream, key: string, file: string): Buffer {
   }
 }
 
-function baseOptions(upstream: Upstream): ConnectionOptions | undefined {
+/** tls.connect options of a TLS upstream (files read once), or undefined for a plain one. */
+export function baseOptions(upstream: Upstream): ConnectionOptions | undefined {
   const tls = upstream.config.tls;
   if (tls === undefined) return undefined;
   let options = byUpstream.get(upstream);
@@ -52,27 +53,6 @@ export function prepareUpstreamTls(gen: Generation): void {
         "TLS to this upstream is NOT verified (insecure_skip_verify = true): anyone on the path can impersonate it",
       );
   }
-}
-
-/**
- * undici's connector for `endpoint` of a TLS upstream, or undefined when it is plain TCP. undici would
- * otherwise send the request's Host (the client's name) as SNI; this one always sends the upstream's.
- */
-export function upstreamTlsConnector(
-  upstream: Upstream,
-  endpoint: Endpoint,
-  opts: { timeoutMs: number; h2: boolean },
-): buildConnector.connector | undefined {
-  const base = baseOptions(upstream);
-  if (base === undefined) return undefined;
-  const name = upstream.config.tls?.server_name ?? (isIP(endpoint.host) === 0 ? endpoint.host : undefined);
-  const connector = buildConnector({
-    ...(base as buildConnector.BuildOptions),
-    timeout: opts.timeoutMs,
-    allowH2: opts.h2,
-  });
-  // An empty name lets undici fall back to no SNI for an IP address (RFC 6066 §3).
-  return (options, callback) => connector({ ...options, servername: name ?? "" }, callback);
 }
 
 /**

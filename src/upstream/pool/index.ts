@@ -6,11 +6,12 @@ import type { Generation } from "../../generation.ts";
 import type { ConnectionContext } from "../../listener/connection.ts";
 import { localProxyHeader, proxyHeaderFor } from "../../listener/proxy-send.ts";
 import { trackPools } from "../../observe/pool-gauges.ts";
-import { prepareUpstreamTls, upstreamTlsConnector } from "../../tls/upstream.ts";
+import { prepareUpstreamTls } from "../../tls/upstream.ts";
 import type { Endpoint } from "../endpoint.ts";
 import type { Upstream } from "../upstream.ts";
 import { ClientPools } from "./client-pools.ts";
 import { proxyHeaderConnector } from "./proxy-connect.ts";
+import { upstreamTlsConnector } from "./tls-connector.ts";
 
 /** Streams one HTTP/2 connection carries before the pool opens another. */
 const H2_STREAMS_PER_CONNECTION = 100;
