@@ -124,13 +124,20 @@ describe("contract: filters.toml", () => {
   });
 
   test("a burst beyond 40 gets 429 with Retry-After; 20 requests/s get none", async () => {
+    const started = Date.now();
     const burst = await Promise.all(
       Array.from({ length: 50 }, () => send(PORT, "/burst", { headers: ok, localAddress: "127.0.0.20" })),
     );
+    const elapsedS = (Date.now() - started) / 1000;
     const refused = burst.filter((r) => r.status === 429);
     const passed = burst.filter((r) => r.status === 200);
-    // 40 from the bucket, plus at most a token or two refilled while the burst was in flight.
-    assert.ok(passed.length >= 40 && passed.length <= 43, `${passed.length} passed`);
+    // 40 from the bucket, plus the tokens the rate of 20/s refilled while the burst was in flight (a
+    // loaded machine stretches the burst; the bucket's law, not a guess at its speed, bounds the count).
+    const refilled = Math.ceil(20 * elapsedS) + 1;
+    assert.ok(
+      passed.length >= 40 && passed.length <= 40 + refilled,
+      `${passed.length} passed in ${elapsedS} s`,
+    );
     assert.equal(refused.length + passed.length, 50);
     for (const r of refused) assert.ok(Number(r.headers["retry-after"]) >= 1);
 
