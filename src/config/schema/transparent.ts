@@ -3,8 +3,8 @@
 // socket with SO_ORIGINAL_DST / IP6T_SO_ORIGINAL_DST through weir's native addon (docs/transparent.md).
 // A transparent listener that cannot read that option is a config error, never a silent fallback: without
 // it every connection would have nowhere to go.
-import { isIP } from "node:net";
 import { z } from "zod";
+import { isCidr } from "../../net/address.ts";
 import { loadNative } from "../../process/native.ts";
 import { doc } from "./fields.ts";
 
@@ -17,13 +17,7 @@ function isOpaqueEntry(entry: number | string): boolean {
     const hi = Number(range[2]);
     return lo >= 1 && lo <= hi && hi <= 65535;
   }
-  const slash = entry.indexOf("/");
-  const address = slash < 0 ? entry : entry.slice(0, slash);
-  const family = isIP(address);
-  if (family === 0) return false;
-  if (slash < 0) return true;
-  const bits = entry.slice(slash + 1);
-  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+  return isCidr(entry);
 }
 
 export const transparentFields = {
