@@ -108,16 +108,22 @@ export function createTlsFront(
     const fail = (reason: string, message: string): void => {
       clearTimeout(timer);
       tlsSocket.off("error", onError);
+      tlsSocket.off("end", onEnd);
       tlsSocket.on("error", () => {});
       tlsSocket.destroy();
       refuse(socket, ctx, reason, message);
     };
     const onError = (err: NodeJS.ErrnoException): void => fail(handshakeFailureReason(err), err.message);
+    // A peer that closes before its Finished arrives raises no error on a server TLSSocket: OpenSSL just
+    // waits for more handshake bytes. Without this the socket stayed open until handshake_timeout, and a
+    // draining listener (a reload, a stop) waited that long or its whole grace period for it.
+    const onEnd = (): void => fail("client_closed", "the client closed the connection during the handshake");
     const timer = setTimeout(
       () => fail("handshake_timeout", "handshake not finished in time"),
       Math.max(1, tls!.handshake_timeout - (Date.now() - ctx.acceptedAt)),
     );
     tlsSocket.once("error", onError);
+    tlsSocket.once("end", onEnd);
     tlsSocket.once("secure", () => {
       // What tls.Server does for its sockets (onServerSocketSecure), done here for one built without a Server:
       // node:http2 waits for a TLS socket until `secureConnecting` is false.
@@ -136,6 +142,7 @@ export function createTlsFront(
       }
       clearTimeout(timer);
       tlsSocket.off("error", onError);
+      tlsSocket.off("end", onEnd);
       const info = tlsInfoOf(tlsSocket, serverName, verified);
       ctx.tls = info;
       metrics.handshakes.inc({ listener, version: info.version, resumed: info.resumed ? "yes" : "no" });
