@@ -5,7 +5,7 @@
 // serving; the next change of the files is tried again.
 import type { ListenerTlsConfig } from "../config/schema/tls.ts";
 import type { Logger } from "../observe/log.ts";
-import { fileStamp, type LoadedCertificate, loadCertificate } from "./certificates.ts";
+import { CertificateError, fileStamp, type LoadedCertificate, loadCertificate } from "./certificates.ts";
 import { buildCertificateSet, type CertificateSet, type TlsPolicy } from "./context.ts";
 
 export class CertificateStore {
@@ -18,16 +18,24 @@ export class CertificateStore {
   readonly #failed: (string | undefined)[];
   #timer: NodeJS.Timeout | undefined;
 
-  /** Loads every certificate; throws CertificateError when one cannot serve (weir does not start). */
+  /**
+   * Loads every certificate; throws CertificateError, its message prefixed with the listener's name, when
+   * one cannot serve: weir does not start, or a reload (SIGHUP) is refused and the old workers serve on.
+   */
   constructor(listener: string, config: ListenerTlsConfig, policy: TlsPolicy, log: Logger) {
     this.#listener = listener;
     this.#files = config.certificates;
     this.#policy = policy;
     this.#log = log;
-    this.#current = buildCertificateSet(
-      this.#files.map((f) => loadCertificate(f.cert, f.key)),
-      policy,
-    );
+    try {
+      this.#current = buildCertificateSet(
+        this.#files.map((f) => loadCertificate(f.cert, f.key)),
+        policy,
+      );
+    } catch (err) {
+      if (!(err instanceof CertificateError)) throw err;
+      throw new CertificateError(`listener "${listener}": ${err.message}`);
+    }
     this.#failed = this.#files.map(() => undefined);
     if (config.watch_interval > 0) {
       this.#timer = setInterval(() => this.refresh(), config.watch_interval);
