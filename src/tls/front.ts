@@ -1,7 +1,8 @@
 // The TLS front of a listener: read the ClientHello (weir's parser), then either pass the connection
 // through by SNI to an L4 upstream, bytes untouched, or terminate TLS with the certificate for that name
 // under the listener's policy and hand the decrypted socket to the next handler (the HTTP engine, which
-// serves HTTP/2 when ALPN chose "h2" and the client sends its preface, HTTP/1.1 otherwise).
+// serves HTTP/2 when ALPN chose "h2" and the client sends its preface, HTTP/1.1 otherwise; transparent
+// listeners give their own, which detects the decrypted stream again).
 //
 // Every way a connection can fail here is counted in weir_tls_failures_total{listener,reason}, logged
 // with the connection's id, and ends with the socket destroyed; nothing throws out of `accept`.
@@ -23,12 +24,10 @@ import { ticketKeys } from "./ticket-keys.ts";
 export interface TlsFront {
   /**
    * Takes over a connection expected to start with a TLS ClientHello. `head` is what was already read
-   * from it (detection on "auto" listeners), or undefined. `noCertificate`, when given, takes a
-   * connection whose server name has no certificate (nor passthrough route) instead of the fallback
-   * certificate or a refusal, with the ClientHello bytes read so far: transparent listeners pass it
-   * through to its original destination.
+   * from it (detection on "auto" listeners), or undefined. `hooks` replace the front's defaults for
+   * this connection (transparent listeners use both).
    */
-  accept(socket: Socket, ctx: ConnectionContext, head?: Buffer, noCertificate?: PassOn): void;
+  accept(socket: Socket, ctx: ConnectionContext, head?: Buffer, hooks?: AcceptHooks): void;
   /** Re-read certificate files that changed now (tests; the store also polls by itself). */
   refresh(): boolean;
   /** Stop watching certificate files. Connections are the listener's to close. */
@@ -37,6 +36,20 @@ export interface TlsFront {
 
 /** Takes over a connection, given the bytes already read from it. */
 export type PassOn = (socket: Socket, ctx: ConnectionContext, head: Buffer) => void;
+
+export interface AcceptHooks {
+  /**
+   * Takes a connection whose server name has no certificate (nor passthrough route) instead of the
+   * fallback certificate or a refusal, with the ClientHello bytes read so far (transparent listeners pass
+   * it through to its original destination).
+   */
+  noCertificate?: PassOn | undefined;
+  /**
+   * Takes the decrypted socket instead of the front's `next` handler (transparent listeners detect the
+   * decrypted stream again). ctx.tls is set before it is called.
+   */
+  decrypted?: ConnectionHandler | undefined;
+}
 
 /** A ConnectionContext of a terminated connection carries what the handshake decided. */
 export type TlsConnectionContext = ConnectionContext & { tls?: TlsInfo };
@@ -93,6 +106,7 @@ export function createTlsFront(
     hello: Buffer,
     serverName: string | undefined,
     secureContext: SecureContext,
+    then: ConnectionHandler,
   ): void {
     // The hello goes back in front of the stream; TLSSocket feeds what the socket has buffered to OpenSSL.
     socket.unshift(hello);
@@ -159,11 +173,12 @@ export function createTlsFront(
         },
         "TLS established",
       );
-      next(tlsSocket as unknown as Socket, ctx);
+      then(tlsSocket as unknown as Socket, ctx);
     });
   }
 
-  function accept(socket: Socket, ctx: TlsConnectionContext, head?: Buffer, noCertificate?: PassOn): void {
+  function accept(socket: Socket, ctx: TlsConnectionContext, head?: Buffer, hooks?: AcceptHooks): void {
+    const noCertificate = hooks?.noCertificate;
     readClientHello(socket, head, helloOptions, (outcome) => {
       if (outcome.kind === "failed") return refuse(socket, ctx, outcome.reason, outcome.message);
       const serverName = outcome.hello.serverName;
@@ -197,7 +212,7 @@ export function createTlsFront(
         }
         secureContext = set.fallback;
       }
-      terminate(socket, ctx, outcome.bytes, serverName, secureContext);
+      terminate(socket, ctx, outcome.bytes, serverName, secureContext, hooks?.decrypted ?? next);
     });
   }
 
