@@ -6,11 +6,12 @@
 //
 // Origins, all on redirected ports (18888 detects, 18825 is opaque), told apart by address:
 //   127.0.0.1:18888                  HTTP, answering with what it received (X-Forwarded-For, Host, path)
-// (The contract's listener is 127.0.0.1:4140 only: IPv6 clients would need one on [::1]:4140 too.)
 //   127.0.0.2:18888                  TLS with its own self-signed certificate for origin.test (an echo)
 //   127.0.0.3:18888                  raw TCP that speaks first (only detection's timeout lets it through)
 //   127.0.0.4:18888                  raw TCP echo that the client speaks first to, in a non-HTTP protocol
 //   127.0.0.1:18825                  server-speaks-first "SMTP": a greeting, then an echo
+// The contract's listener is 127.0.0.1:4140, IPv4 only; sidecar-scenario.ts runs one dual-stack [::]:4140
+// listener for IPv4 and IPv6 applications, and TLS that weir terminates.
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
