@@ -7,7 +7,9 @@
 // route "original_dst". A route whose upstream's discovery says the name is unknown (settled, no
 // endpoints) falls back to the system resolver for the authority's host. A request that already passed
 // through this process is a loop (the redirect did not exempt weir's own connections): answered 508
-// (transparent-loop.ts).
+// (transparent-loop.ts). The destinations outside discovery (original destinations, addresses from the
+// system resolver) are kept in a bounded table (transparent-destinations.ts): an evicted one's pool is
+// closed and its health record forgotten.
 //
 // Contract: an HttpFilter added after the built-in routing and balancer filters of the listener's HTTP
 // service; requestArrival runs after routing (it fills only an empty ctx.route), peerSelection after the
@@ -20,8 +22,15 @@ import type { HttpFilter } from "../http/phases.ts";
 import type { RequestContext } from "../http/request-context.ts";
 import type { CompiledRoute } from "../http/routes.ts";
 import type { ConnectionContext } from "../listener/connection.ts";
-import { type Endpoint, makeEndpoint } from "../upstream/endpoint.ts";
+import type { Endpoint } from "../upstream/endpoint.ts";
+import { forgetEndpoint } from "../upstream/health/state.ts";
 import { Upstream } from "../upstream/upstream.ts";
+import {
+  type Destination,
+  type DestinationLimits,
+  Destinations,
+  MAX_DESTINATIONS,
+} from "./transparent-destinations.ts";
 import { detectOrMarkLoop, LOOP_REPLY } from "./transparent-loop.ts";
 import { ORIGINAL_DST_CONNECT_TIMEOUT_MS, ORIGINAL_DST_UPSTREAM } from "./transparent-tunnel.ts";
 
@@ -67,18 +76,39 @@ function authorityPort(authority: string): number | undefined {
   return port >= 1 && port <= 65535 ? port : undefined;
 }
 
-export function transparentHttpFilter(gen: Generation): HttpFilter {
+/**
+ * `limits` bound the destinations kept outside discovery; by default MAX_DESTINATIONS, each evicted
+ * after the internal upstream's idle_timeout without a request (when its pooled connections have closed).
+ */
+export function transparentHttpFilter(gen: Generation, limits?: Partial<DestinationLimits>): HttpFilter {
   const upstream = originalDstUpstream();
   const route = originalDstRoute(upstream);
-  // One Endpoint object per connection: every request of a keep-alive connection reuses it.
-  const endpoints = new WeakMap<ConnectionContext, Endpoint>();
-  const endpointOf = (conn: ConnectionContext): Endpoint | undefined => {
-    let endpoint = endpoints.get(conn);
-    if (endpoint === undefined && conn.originalDst !== undefined) {
-      endpoint = makeEndpoint(conn.originalDst.address, conn.originalDst.port);
-      endpoints.set(conn, endpoint);
-    }
-    return endpoint;
+  const destinations = new Destinations(
+    {
+      maxEntries: limits?.maxEntries ?? MAX_DESTINATIONS,
+      idleMs: limits?.idleMs ?? upstream.config.idle_timeout,
+    },
+    (endpoint: Endpoint) => {
+      forgetEndpoint(ORIGINAL_DST_UPSTREAM, endpoint.key);
+      // Loaded already by the HTTP service that runs this filter; imported here only when needed, so that
+      // this module keeps undici out of workers without HTTP listeners.
+      void import("../upstream/pool/index.ts").then((pools) =>
+        pools.peekPools(gen)?.forget(upstream, endpoint.key),
+      );
+    },
+  );
+  // The destination of a connection's requests, kept per connection: a keep-alive connection's next
+  // request finds it without building its key again.
+  const held = new WeakMap<ConnectionContext, Destination>();
+  const acquireFor = (conn: ConnectionContext): Endpoint | undefined => {
+    const now = Date.now();
+    let d = held.get(conn);
+    if (d !== undefined) d = destinations.reacquire(d, now);
+    else if (conn.originalDst !== undefined)
+      d = destinations.acquire(conn.originalDst.address, conn.originalDst.port, now);
+    else return undefined;
+    held.set(conn, d);
+    return d.endpoint;
   };
 
   async function resolveBySystem(ctx: RequestContext): Promise<undefined> {
@@ -86,7 +116,9 @@ export function transparentHttpFilter(gen: Generation): HttpFilter {
     if (port === undefined) return undefined;
     try {
       const { address } = await lookup(ctx.host);
-      ctx.endpoint = makeEndpoint(address, port);
+      // The client may have left while the resolver answered: its logging already ran.
+      if (ctx.finished) return undefined;
+      ctx.endpoint = destinations.acquire(address, port, Date.now()).endpoint;
       ctx.upstream = upstream;
     } catch (err) {
       gen.log.info(
@@ -111,7 +143,9 @@ export function transparentHttpFilter(gen: Generation): HttpFilter {
       // A connection weir terminated TLS on was TLS to its original destination too: sending its requests
       // there in cleartext would be wrong, so only routes serve them (no route: 404).
       if (ctx.conn.proto === "https") return undefined;
-      const endpoint = endpointOf(ctx.conn.ctx);
+      // A hook before this one may have waited, and the client left meanwhile: its logging already ran.
+      if (ctx.finished) return undefined;
+      const endpoint = acquireFor(ctx.conn.ctx);
       if (endpoint === undefined) return undefined;
       ctx.route = route;
       ctx.upstream = upstream;
@@ -123,6 +157,10 @@ export function transparentHttpFilter(gen: Generation): HttpFilter {
       const own = ctx.route?.upstream;
       if (own === undefined || own === upstream || !own.settled || own.endpoints.length > 0) return undefined;
       return resolveBySystem(ctx);
+    },
+    logging(ctx) {
+      if (ctx.upstream === upstream && ctx.endpoint !== undefined)
+        destinations.release(ctx.endpoint, Date.now());
     },
   };
 }

@@ -1,8 +1,9 @@
 // HTTP on a transparent listener without a network namespace: the listener's HTTP service with the
 // transparent filter, behind a server that plays the part of the redirect by giving each connection a
 // fixed original destination (what handshake/original-dst.ts reads from the kernel in production).
-// Covers the system-resolver fallback for authorities that discovery does not know, and the 508 answer
-// to a request that comes back to weir (a redirect that did not exempt weir's own connections).
+// Covers the system-resolver fallback for authorities that discovery does not know, the 508 answer to a
+// request that comes back to weir (a redirect that did not exempt weir's own connections), and the bound
+// on the pools kept per original destination.
 import assert from "node:assert/strict";
 import { createSocket } from "node:dgram";
 import { lookup } from "node:dns/promises";
@@ -11,11 +12,13 @@ import { createServer as createNetServer } from "node:net";
 import type { TestContext } from "node:test";
 import { test } from "node:test";
 import { loadConfig } from "../../src/config/load.ts";
-import { provision } from "../../src/generation.ts";
+import { type Generation, provision } from "../../src/generation.ts";
 import { createHttpService } from "../../src/http/index.ts";
 import { newConnectionContext } from "../../src/listener/connection.ts";
+import type { DestinationLimits } from "../../src/listener/transparent-destinations.ts";
 import { transparentHttpFilter } from "../../src/listener/transparent-http.ts";
 import type { OriginalDestination } from "../../src/process/native.ts";
+import { peekPools } from "../../src/upstream/pool/index.ts";
 import { config, startOrigin } from "../http/harness.ts";
 
 /**
@@ -26,11 +29,21 @@ async function startSidecar(
   t: TestContext,
   toml: string,
   originalDst: (port: number) => OriginalDestination,
+  limits?: Partial<DestinationLimits>,
 ): Promise<number> {
+  return (await startSidecarGen(t, toml, originalDst, limits)).port;
+}
+
+async function startSidecarGen(
+  t: TestContext,
+  toml: string,
+  originalDst: (port: number) => OriginalDestination,
+  limits?: Partial<DestinationLimits>,
+): Promise<{ port: number; gen: Generation }> {
   const loaded = loadConfig({ text: config(toml) });
   if (!loaded.ok) throw new Error(JSON.stringify(loaded.problems));
   const gen = provision(loaded.config);
-  const svc = createHttpService(gen, "side", [transparentHttpFilter(gen)]);
+  const svc = createHttpService(gen, "side", [transparentHttpFilter(gen, limits)]);
   let port = 0;
   const server = createNetServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
     const ctx = newConnectionContext("side", socket);
@@ -43,7 +56,7 @@ async function startSidecar(
     await svc.close(100);
     await new Promise<void>((r) => server.close(() => r()));
   });
-  return port;
+  return { port, gen };
 }
 
 function get(
@@ -142,4 +155,34 @@ address = "127.0.0.1:0"
   const plain = await get(port, "elsewhere.test");
   assert.equal(plain.status, 200);
   assert.match(String(origin.seen[1]?.headers["weir-loop"]), /^[0-9a-f]{16}$/);
+});
+
+test("pools per original destination stay within the bound; an evicted destination is served again", async (t) => {
+  const origins = await Promise.all([0, 1, 2, 3, 4].map(() => startOrigin(t)));
+  let target = 0;
+  const { port, gen } = await startSidecarGen(
+    t,
+    `[listeners.side]
+address = "127.0.0.1:0"
+`,
+    () => ({ address: "127.0.0.1", port: origins[target]!.port, family: 4 }),
+    { maxEntries: 2 },
+  );
+  const destinationPools = () =>
+    [...(peekPools(gen)?.poolStats() ?? [])]
+      .filter(([upstream]) => upstream === "original_dst")
+      .map((r) => r[1]);
+  for (const round of [0, 1]) {
+    for (let i = 0; i < origins.length; i++) {
+      target = i;
+      const r = await get(port, `dst${i}.test`);
+      assert.equal(r.status, 200, `round ${round}, destination ${i}: ${r.body}`);
+      // Evicted pools close once the pool module's import settles.
+      await new Promise((r) => setImmediate(r));
+      const pools = destinationPools();
+      assert.ok(pools.length <= 2, `round ${round}, destination ${i}: pools ${pools.join(", ")}`);
+      assert.ok(pools.includes(`127.0.0.1:${origins[i]!.port}`));
+    }
+  }
+  for (const origin of origins) assert.equal(origin.seen.length, 2);
 });

@@ -51,6 +51,19 @@ export class EndpointPools {
     return pool;
   }
 
+  /**
+   * Closes the shared pool of endpoint `key` of `upstream` and forgets it; its running requests finish
+   * first. For endpoints that no discovered set lists and whose owner bounds them (a transparent
+   * listener's original destinations, src/listener/transparent-destinations.ts).
+   */
+  forget(upstream: Upstream, key: string): void {
+    const pools = this.#byUpstream.get(upstream);
+    const pool = pools?.get(key);
+    if (pools === undefined || pool === undefined) return;
+    pools.delete(key);
+    void pool.close().catch(() => {});
+  }
+
   #clientPools(upstream: Upstream, endpoint: Endpoint): ClientPools {
     let byEndpoint = this.#perClient.get(upstream);
     if (byEndpoint === undefined) {
@@ -183,6 +196,11 @@ export function acquirePools(gen: Generation): EndpointPools {
   }
   entry.users++;
   return entry.pools;
+}
+
+/** The generation's pools while a service holds them, without acquiring them. */
+export function peekPools(gen: Generation): EndpointPools | undefined {
+  return shared.get(gen)?.pools;
 }
 
 /** Drops one user; the last one closes the pools (running requests get `graceMs`). */
