@@ -1,6 +1,7 @@
 /* Listening sockets made without libuv: the supervisor binds them, workers serve them. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -128,6 +129,16 @@ napi_value connect_unix(napi_env env, napi_callback_info info) {
   if (fd < 0) return throw_errno(env, errno, "socket", sun.sun_path);
   if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == 0) return js_number(env, fd);
   return close_and_throw(env, fd, "connect", sun.sun_path);
+}
+
+/* dupFd(fd) -> a second descriptor for the same open socket, close-on-exec (fcntl F_DUPFD_CLOEXEC). */
+napi_value dup_fd(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  int32_t fd;
+  if (!js_args(env, info, "i", argv, &fd)) return NULL;
+  int copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (copy < 0) return throw_errno(env, errno, "fcntl", NULL);
+  return js_number(env, copy);
 }
 
 /* closeFd(fd). close(2): on Linux the descriptor is released even when close

@@ -12,7 +12,7 @@
  * wrapper (src/process/native.ts) validates arguments before they reach us;
  * the checks here only keep a wrong call from doing harm.
  *
- * listeners.c    listenTcp, listenUnix, connectUnix, localPort, closeFd
+ * listeners.c    listenTcp, listenUnix, connectUnix, localPort, dupFd, closeFd
  * fd_passing.c   sendFds, recvFds (SCM_RIGHTS)
  * socket_info.c  originalDst (SO_ORIGINAL_DST), peerCredentials (SO_PEERCRED)
  * napi_helpers.c values, Node-shaped errors, arguments, deadlines
@@ -25,7 +25,8 @@ NAPI_MODULE_INIT() {
   napi_property_descriptor props[] = {
       EXPORT("listenTcp", listen_tcp),     EXPORT("localPort", local_port),
       EXPORT("listenUnix", listen_unix),   EXPORT("connectUnix", connect_unix),
-      EXPORT("closeFd", close_fd),         EXPORT("sendFds", send_fds),
+      EXPORT("closeFd", close_fd),         EXPORT("dupFd", dup_fd),
+      EXPORT("sendFds", send_fds),
       EXPORT("recvFds", recv_fds),         EXPORT("originalDst", original_dst),
       EXPORT("peerCredentials", peer_credentials),
   };

@@ -32,6 +32,7 @@ napi_value listen_tcp(napi_env env, napi_callback_info info);
 napi_value local_port(napi_env env, napi_callback_info info);
 napi_value listen_unix(napi_env env, napi_callback_info info);
 napi_value connect_unix(napi_env env, napi_callback_info info);
+napi_value dup_fd(napi_env env, napi_callback_info info);
 napi_value close_fd(napi_env env, napi_callback_info info);
 /* fd_passing.c */
 napi_value send_fds(napi_env env, napi_callback_info info);

@@ -82,7 +82,6 @@ export function proxyTcp(
             });
           },
         });
-        client.resume();
       },
       (err: NodeJS.ErrnoException) => {
         upstream.end(health, "failed");

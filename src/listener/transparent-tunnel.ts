@@ -61,7 +61,6 @@ export function tunnelToOriginal(
           recordTunnelEnd(gen, ctx, target, stats, { startedAt: started, connectMs });
         },
       });
-      client.resume();
     },
     (err: NodeJS.ErrnoException) => {
       const code = err.code ?? "ERROR";

@@ -70,6 +70,7 @@ interface Binding {
   listenUnix(path: string, backlog: number, mode: number): number;
   connectUnix(path: string): number;
   closeFd(fd: number): void;
+  dupFd(fd: number): number;
   sendFds(socketFd: number, fds: number[], payload: Buffer): void;
   recvFds(socketFd: number, maxFds: number, maxBytes: number, timeoutMs: number): ReceivedFds;
   originalDst(fd: number): OriginalDestination | null;
@@ -184,6 +185,14 @@ export function connectUnix(path: string): number {
 }
 
 /** Closes a descriptor this module returned (or received) and nothing else owns. */
+/**
+ * A second descriptor for the same open socket (close-on-exec). The connection stays open until both
+ * are closed; shutdown(2) through either one half-closes it for both.
+ */
+export function dupFd(fd: number): number {
+  return addon().dupFd(checkFd("fd", fd));
+}
+
 export function closeFd(fd: number): void {
   addon().closeFd(checkFd("fd", fd));
 }

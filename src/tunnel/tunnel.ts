@@ -22,9 +22,14 @@
  * - A socket destroyed by someone else, or `tunnel.destroy()`, destroys both
  *   ("aborted" unless another reason is given).
  * - `onClose` is called exactly once, with the final stats.
+ * - Plain TCP and Unix sockets are re-opened to read into reused buffers
+ *   (fixed-reads.ts): `tunnel.client` and `tunnel.upstream` may then be new
+ *   socket objects for the same connections. Callers hand both sockets over and
+ *   touch neither again (no `resume()`: the tunnel resumes what it reads).
  */
 
 import type { Socket } from "node:net";
+import { adoptForFixedReads } from "./fixed-reads.ts";
 import { type IdleSubject, unwatchIdle, watchIdle } from "./idle-clock.ts";
 
 /** Why a tunnel closed. One small set, usable as a metrics label. */
@@ -58,6 +63,7 @@ export interface TunnelOptions {
 }
 
 export class Tunnel implements IdleSubject {
+  /** The client connection (the socket given, or the one that replaced it to read into a fixed buffer). */
   readonly client: Socket;
   readonly upstream: Socket;
   bytesFromClient = 0;
@@ -69,12 +75,20 @@ export class Tunnel implements IdleSubject {
   #upstreamClosed = false;
   readonly #idleTimeoutMs: number;
   readonly #onClose: ((stats: TunnelStats) => void) | undefined;
+  /** Destroys the sockets that adopted ones replaced; called once, when the tunnel finishes. */
+  readonly #releaseOriginals: (() => void)[] = [];
 
-  constructor(client: Socket, upstream: Socket, opts: TunnelOptions) {
-    this.client = client;
-    this.upstream = upstream;
+  constructor(givenClient: Socket, givenUpstream: Socket, opts: TunnelOptions) {
     this.#idleTimeoutMs = opts.idleTimeoutMs;
     this.#onClose = opts.onClose;
+    const adoptedClient = adoptForFixedReads(givenClient, this.#onClientData, () => this.upstream);
+    const adoptedUpstream = adoptForFixedReads(givenUpstream, this.#onUpstreamData, () => this.client);
+    const client = adoptedClient?.socket ?? givenClient;
+    const upstream = adoptedUpstream?.socket ?? givenUpstream;
+    this.client = client;
+    this.upstream = upstream;
+    if (adoptedClient) this.#releaseOriginals.push(adoptedClient.releaseOriginal);
+    if (adoptedUpstream) this.#releaseOriginals.push(adoptedUpstream.releaseOriginal);
     client.allowHalfOpen = true;
     upstream.allowHalfOpen = true;
 
@@ -82,9 +96,13 @@ export class Tunnel implements IdleSubject {
       this.bytesFromClient += opts.head.length;
       upstream.write(opts.head);
     }
+    // What the replaced sockets had read and nobody consumed goes first, in order.
+    if (adoptedClient?.buffered) this.#onClientData(adoptedClient.buffered);
+    if (adoptedUpstream?.buffered) this.#onUpstreamData(adoptedUpstream.buffered);
 
-    client.on("data", this.#onClientData);
-    upstream.on("data", this.#onUpstreamData);
+    // Adopted sockets deliver through their `onread` callback, the others through 'data'.
+    if (!adoptedClient) client.on("data", this.#onClientData);
+    if (!adoptedUpstream) upstream.on("data", this.#onUpstreamData);
     upstream.on("drain", this.#onUpstreamDrain);
     client.on("drain", this.#onClientDrain);
     client.on("end", this.#onClientEnd);
@@ -209,6 +227,7 @@ export class Tunnel implements IdleSubject {
     unwatchIdle(this, this.#idleTimeoutMs);
     this.client.destroy();
     this.upstream.destroy();
+    for (const release of this.#releaseOriginals) release();
     // The error listeners stay attached so a late error cannot go unhandled.
     const onClose = this.#onClose;
     if (onClose !== undefined) onClose(this.stats(reason, error));
