@@ -1,12 +1,25 @@
-// The certificates of one TLS listener, kept fresh: the files are polled every `watch_interval` (mtime
-// and size of cert and key), and a changed pair is read, checked and swapped in for new handshakes.
+// The certificates of one TLS listener, kept fresh, and swapped in for new handshakes when they change.
 // Connections already established keep the certificate they negotiated. A new file that does not load
 // (unreadable, not PEM, key not matching) is logged as an error and the previous certificate keeps
 // serving; the next change of the files is tried again.
+// Where changes come from (handed-files.ts):
+// - reading the disk (the supervisor, weir in one process): the files are polled every `watch_interval`
+//   (mtime and size of cert and key);
+// - a worker: the supervisor, which polls for it, hands over a changed pair it accepted; the worker never
+//   looks at the files.
 import type { ListenerTlsConfig } from "../config/schema/tls.ts";
 import type { Logger } from "../observe/log.ts";
-import { CertificateError, fileStamp, type LoadedCertificate, loadCertificate } from "./certificates.ts";
+import { CertificateError, type LoadedCertificate, loadCertificate } from "./certificates.ts";
 import { buildCertificateSet, type CertificateSet, type TlsPolicy } from "./context.ts";
+import { filesAreHanded, onHandedFiles, tlsFilesStamp } from "./handed-files.ts";
+
+/** Told what each refresh decided (the supervisor publishes and counts; weir in one process counts). */
+export interface StoreEvents {
+  /** New certificates serve: all of the listener's, in config order. */
+  reloaded?(certificates: readonly LoadedCertificate[]): void;
+  /** A changed file (or the new set) was refused; the previous certificates keep serving. */
+  failed?(): void;
+}
 
 export class CertificateStore {
   readonly #listener: string;
@@ -17,13 +30,22 @@ export class CertificateStore {
   /** Stamps of files that failed to load, so that a broken file is reported once per change. */
   readonly #failed: (string | undefined)[];
   #timer: NodeJS.Timeout | undefined;
+  #unsubscribe: (() => void) | undefined;
+  readonly #events: StoreEvents;
 
   /**
    * Loads every certificate; throws CertificateError, its message prefixed with the listener's name, when
    * one cannot serve: weir does not start, or a reload (SIGHUP) is refused and the old workers serve on.
    */
-  constructor(listener: string, config: ListenerTlsConfig, policy: TlsPolicy, log: Logger) {
+  constructor(
+    listener: string,
+    config: ListenerTlsConfig,
+    policy: TlsPolicy,
+    log: Logger,
+    events: StoreEvents = {},
+  ) {
     this.#listener = listener;
+    this.#events = events;
     this.#files = config.certificates;
     this.#policy = policy;
     this.#log = log;
@@ -37,7 +59,8 @@ export class CertificateStore {
       throw new CertificateError(`listener "${listener}": ${err.message}`);
     }
     this.#failed = this.#files.map(() => undefined);
-    if (config.watch_interval > 0) {
+    if (filesAreHanded()) this.#unsubscribe = onHandedFiles(() => this.refresh());
+    else if (config.watch_interval > 0) {
       this.#timer = setInterval(() => this.refresh(), config.watch_interval);
       this.#timer.unref();
     }
@@ -53,7 +76,7 @@ export class CertificateStore {
     let changed = false;
     const next: LoadedCertificate[] = this.#files.map((f, i) => {
       const previous = old[i] as LoadedCertificate;
-      const stamp = fileStamp(f.cert, f.key);
+      const stamp = tlsFilesStamp(f.cert, f.key);
       if (stamp === undefined || stamp === previous.stamp || stamp === this.#failed[i]) return previous;
       try {
         const loaded = loadCertificate(f.cert, f.key);
@@ -62,6 +85,7 @@ export class CertificateStore {
         return loaded;
       } catch (err) {
         this.#failed[i] = stamp;
+        this.#events.failed?.();
         this.#log.error(
           { listener: this.#listener, cert: f.cert, key: f.key, err: (err as Error).message },
           "TLS certificate reload failed; the previous certificate keeps serving",
@@ -73,6 +97,11 @@ export class CertificateStore {
     try {
       this.#current = buildCertificateSet(next, this.#policy);
     } catch (err) {
+      // Refused as a set (OpenSSL under this policy): the new pairs are not tried again until they change.
+      next.forEach((c, i) => {
+        if (!old.includes(c)) this.#failed[i] = c.stamp;
+      });
+      this.#events.failed?.();
       this.#log.error(
         { listener: this.#listener, err: (err as Error).message },
         "TLS certificate reload failed; the previous certificates keep serving",
@@ -86,11 +115,14 @@ export class CertificateStore {
           "TLS certificate reloaded",
         );
     }
+    this.#events.reloaded?.(next);
     return true;
   }
 
   close(): void {
     clearInterval(this.#timer);
     this.#timer = undefined;
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
   }
 }

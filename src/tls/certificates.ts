@@ -1,8 +1,9 @@
 // Certificate files as the SNI table needs them: the PEM chain and key, the DNS names of the leaf's
 // subjectAltName (RFC 6125 §6.4: SAN, not the subject CN, names the server), checked once when read so
-// that a broken file is refused before it could replace a working one.
+// that a broken file is refused before it could replace a working one. Files are read through
+// handed-files.ts: from disk in the supervisor (or one process), as handed bytes in a worker.
 import { createPrivateKey, X509Certificate } from "node:crypto";
-import { readFileSync, statSync } from "node:fs";
+import { readTlsFile, tlsFilesStamp } from "./handed-files.ts";
 
 export interface LoadedCertificate {
   readonly certPath: string;
@@ -13,7 +14,7 @@ export interface LoadedCertificate {
   readonly names: readonly string[];
   readonly subject: string;
   readonly validTo: string;
-  /** mtimes of both files when read, to notice a change. */
+  /** tlsFilesStamp of both files when read, to notice a change. */
   readonly stamp: string;
 }
 
@@ -26,25 +27,14 @@ export class CertificateError extends Error {
   }
 }
 
-/** "mtime:size" of both files, or undefined when one cannot be read. */
-export function fileStamp(certPath: string, keyPath: string): string | undefined {
-  try {
-    const c = statSync(certPath);
-    const k = statSync(keyPath);
-    return `${c.mtimeMs}:${c.size}:${k.mtimeMs}:${k.size}`;
-  } catch {
-    return undefined;
-  }
-}
-
 /** Reads and checks one certificate; throws CertificateError. */
 export function loadCertificate(certPath: string, keyPath: string): LoadedCertificate {
-  const stamp = fileStamp(certPath, keyPath) ?? "";
+  const stamp = tlsFilesStamp(certPath, keyPath) ?? "";
   let cert: Buffer;
   let key: Buffer;
   try {
-    cert = readFileSync(certPath);
-    key = readFileSync(keyPath);
+    cert = readTlsFile(certPath);
+    key = readTlsFile(keyPath);
   } catch (err) {
     throw new CertificateError(`cannot read certificate: ${(err as Error).message}`);
   }
@@ -74,6 +64,43 @@ export function loadCertificate(certPath: string, keyPath: string): LoadedCertif
     validTo: leaf.validTo,
     stamp,
   });
+}
+
+/** Reads a CA bundle and checks that it starts with a PEM certificate; throws CertificateError. */
+export function loadCaBundle(what: string, path: string): Buffer {
+  let bytes: Buffer;
+  try {
+    bytes = readTlsFile(path);
+  } catch (err) {
+    throw new CertificateError(`cannot read ${what}: ${(err as Error).message}`);
+  }
+  try {
+    new X509Certificate(bytes);
+  } catch (err) {
+    throw new CertificateError(`${path}: not a PEM certificate bundle (${(err as Error).message})`);
+  }
+  return bytes;
+}
+
+/**
+ * Checks a client certificate and its key (upstream mTLS), read already; throws CertificateError. A
+ * client certificate needs no DNS name, so loadCertificate's SAN rule does not apply.
+ */
+export function checkClientPair(certPath: string, cert: Buffer, keyPath: string, key: Buffer): void {
+  let leaf: X509Certificate;
+  try {
+    leaf = new X509Certificate(cert);
+  } catch (err) {
+    throw new CertificateError(`${certPath}: not a PEM certificate (${(err as Error).message})`);
+  }
+  let matches: boolean;
+  try {
+    matches = leaf.checkPrivateKey(createPrivateKey(key));
+  } catch (err) {
+    throw new CertificateError(`${keyPath}: not a PEM private key (${(err as Error).message})`);
+  }
+  if (!matches)
+    throw new CertificateError(`${keyPath}: this key does not belong to the certificate ${certPath}`);
 }
 
 /** DNS entries of X509Certificate#subjectAltName ('DNS:a.test, DNS:*.b.test, IP Address:...'). */

@@ -2,7 +2,6 @@
 // versions, ciphers, groups, signature algorithms, client CA and ticket key, so that the certificate
 // chosen by SNI never changes the policy and a ticket issued under one name resumes under another.
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
 import {
   createSecureContext,
   DEFAULT_CIPHERS,
@@ -10,7 +9,7 @@ import {
   type SecureContextOptions,
 } from "node:tls";
 import type { ListenerTlsConfig } from "../config/schema/tls.ts";
-import { CertificateError, type LoadedCertificate } from "./certificates.ts";
+import { CertificateError, type LoadedCertificate, loadCaBundle } from "./certificates.ts";
 import { SniTable } from "./sni-table.ts";
 
 const VERSION = { "1.2": "TLSv1.2", "1.3": "TLSv1.3" } as const;
@@ -45,13 +44,7 @@ export function listenerPolicy(listener: string, config: ListenerTlsConfig, tick
   if (config.groups !== undefined) options.ecdhCurve = config.groups.join(":");
   if (config.sigalgs !== undefined) options.sigalgs = config.sigalgs.join(":");
   if (!config.session_tickets) options.secureOptions = SSL_OP_NO_TICKET;
-  if (config.client_auth !== undefined) {
-    try {
-      options.ca = readFileSync(config.client_auth.ca);
-    } catch (err) {
-      throw new CertificateError(`cannot read client_auth.ca: ${(err as Error).message}`);
-    }
-  }
+  if (config.client_auth !== undefined) options.ca = loadCaBundle("client_auth.ca", config.client_auth.ca);
   return { options, sessionId: sessionIdContext(listener) };
 }
 

@@ -15,6 +15,7 @@ import type { ConnectionContext, ConnectionHandler } from "../listener/connectio
 import { proxyTcp } from "../listener/tcp-proxy.ts";
 import { CertificateStore } from "./certificate-store.ts";
 import { listenerPolicy, setSessionIdContext } from "./context.ts";
+import { filesAreHanded } from "./handed-files.ts";
 import { readClientHello } from "./hello-reader.ts";
 import { type TlsInfo, tlsInfoOf } from "./info.ts";
 import { handshakeFailureReason, tlsMetrics } from "./metrics.ts";
@@ -68,7 +69,19 @@ export function createTlsFront(
   if (tls === undefined) throw new Error(`listener "${listener}" has no tls table`);
   const metrics = tlsMetrics(gen);
   const policy = listenerPolicy(listener, tls, ticketKeys(listener, tls.session_ticket_key));
-  const store = new CertificateStore(listener, tls, policy, gen.log);
+  // A worker's store applies what the supervisor read, checked and counted; in one process it counts.
+  const store = new CertificateStore(
+    listener,
+    tls,
+    policy,
+    gen.log,
+    filesAreHanded()
+      ? {}
+      : {
+          reloaded: () => metrics.certificateReloads.inc({ listener, result: "success" }),
+          failed: () => metrics.certificateReloads.inc({ listener, result: "failed" }),
+        },
+  );
   const passthrough = compilePassthrough(gen, listener);
   const alpn = [...tls.alpn];
   const clientAuth = tls.client_auth;

@@ -1,7 +1,7 @@
 // TLS counters, registered in the generation's registry beside the core metrics (and aggregated by the
 // supervisor with them). Reasons are a bounded set: weir's own names, the ClientHello parser's codes,
 // or OpenSSL's reason codes (ERR_SSL_*) lower-cased, never free text.
-import { Counter } from "prom-client";
+import { Counter, type Registry } from "prom-client";
 import type { Generation } from "../generation.ts";
 
 export interface TlsMetrics {
@@ -11,6 +11,22 @@ export interface TlsMetrics {
   readonly handshakes: Counter<"listener" | "version" | "resumed">;
   /** Connections passed through untouched by SNI, by listener and route. */
   readonly passthrough: Counter<"listener" | "route">;
+  /** Certificate file changes picked up or refused, when this process reads the files (one process). */
+  readonly certificateReloads: Counter<"listener" | "result">;
+}
+
+/**
+ * weir_tls_certificate_reloads_total{listener,result}: changed certificate files swapped in ("success")
+ * or refused, the last good ones serving on ("failed"). Counted by the process that reads the files:
+ * the supervisor (its registry; workers only apply what it hands them), or weir in one process.
+ */
+export function certificateReloadsCounter(registry: Registry): Counter<"listener" | "result"> {
+  return new Counter({
+    name: "weir_tls_certificate_reloads_total",
+    help: "Certificate file changes picked up (success) or refused while the last good ones serve on (failed), by listener.",
+    labelNames: ["listener", "result"] as const,
+    registers: [registry],
+  });
 }
 
 const byGeneration = new WeakMap<Generation, TlsMetrics>();
@@ -38,6 +54,7 @@ export function tlsMetrics(gen: Generation): TlsMetrics {
       labelNames: ["listener", "route"] as const,
       registers,
     }),
+    certificateReloads: certificateReloadsCounter(gen.metrics.registry),
   };
   byGeneration.set(gen, m);
   return m;

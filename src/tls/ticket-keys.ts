@@ -5,9 +5,10 @@
 //   WEIR_TLS_TICKET_SECRET and the listener's name. `ensureTicketSecret()` puts one there when absent; a
 //   process that calls it before forking its workers gives them all the same secret (they inherit the
 //   environment). A worker that finds none makes its own, and tickets then resume only on that worker.
+// The key file is read through handed-files.ts: a worker gets its bytes from the supervisor.
 import { hkdfSync, randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { CertificateError } from "./certificates.ts";
+import { readTlsFile } from "./handed-files.ts";
 
 /** Node's ticket key size: 16 bytes key name, 16 bytes HMAC secret, 16 bytes AES key. */
 export const TICKET_KEY_BYTES = 48;
@@ -25,21 +26,27 @@ export function ensureTicketSecret(): string {
 
 /** The 48-byte ticket key of `listener`: read from `keyFile`, or derived from the process tree's secret. */
 export function ticketKeys(listener: string, keyFile: string | undefined): Buffer {
-  if (keyFile !== undefined) {
-    let key: Buffer;
-    try {
-      key = readFileSync(keyFile);
-    } catch (err) {
-      throw new CertificateError(`cannot read session_ticket_key: ${(err as Error).message}`);
-    }
-    if (key.length < TICKET_KEY_BYTES)
-      throw new CertificateError(
-        `${keyFile}: a session ticket key needs ${TICKET_KEY_BYTES} bytes, the file has ${key.length}`,
-      );
-    return key.subarray(0, TICKET_KEY_BYTES);
-  }
+  if (keyFile !== undefined) return ticketKeyOf(keyFile, readTicketKeyFile(keyFile));
   const secret = ensureTicketSecret();
   return Buffer.from(
     hkdfSync("sha256", secret, "weir session tickets", `listener ${listener}`, TICKET_KEY_BYTES),
   );
+}
+
+/** The bytes of a session_ticket_key file; throws CertificateError. */
+export function readTicketKeyFile(keyFile: string): Buffer {
+  try {
+    return readTlsFile(keyFile);
+  } catch (err) {
+    throw new CertificateError(`cannot read session_ticket_key: ${(err as Error).message}`);
+  }
+}
+
+/** The key in a session_ticket_key file's bytes; throws CertificateError when it is too short. */
+export function ticketKeyOf(keyFile: string, bytes: Buffer): Buffer {
+  if (bytes.length < TICKET_KEY_BYTES)
+    throw new CertificateError(
+      `${keyFile}: a session ticket key needs ${TICKET_KEY_BYTES} bytes, the file has ${bytes.length}`,
+    );
+  return bytes.subarray(0, TICKET_KEY_BYTES);
 }

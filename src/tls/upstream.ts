@@ -2,27 +2,53 @@
 // `tls` table. Verification is on unless `insecure_skip_verify`, against the system CAs or the given
 // bundle; SNI is `server_name` or the endpoint's host when that is a name (RFC 6066 §3: never an IP
 // address), whatever Host the request carries; the certificate must match that same name. Files are
-// read once per generation. No undici here: raw TCP tunnels use this module too, and merely loading
-// undici makes a worker's data path measurably slower (see src/upstream/pool/tls-connector.ts).
-import { readFileSync } from "node:fs";
+// read once per generation, through handed-files.ts (a worker gets their bytes from the supervisor,
+// which read and checked them with `readUpstreamTlsFiles` before forking it). No undici here: raw TCP
+// tunnels use this module too, and merely loading undici makes a worker's data path measurably slower
+// (see src/upstream/pool/tls-connector.ts).
 import { isIP, type Socket } from "node:net";
 import { type ConnectionOptions, type TLSSocket, connect as tlsConnect } from "node:tls";
+import type { UpstreamTlsConfig } from "../config/schema/tls.ts";
 import type { Generation } from "../generation.ts";
 import type { Endpoint } from "../upstream/endpoint.ts";
 import type { Upstream } from "../upstream/upstream.ts";
-import { CertificateError } from "./certificates.ts";
+import { CertificateError, checkClientPair, loadCaBundle } from "./certificates.ts";
+import { readTlsFile } from "./handed-files.ts";
 
 /** tls.connect options shared by every endpoint of one upstream (no servername yet). */
 const byUpstream = new WeakMap<Upstream, ConnectionOptions>();
 
-function readPem(upstream: Upstream, key: string, file: string): Buffer {
+function readPem(upstream: string, key: string, file: string): Buffer {
   try {
-    return readFileSync(file);
+    return readTlsFile(file);
   } catch (err) {
-    throw new CertificateError(
-      `upstream "${upstream.name}": cannot read tls.${key}: ${(err as Error).message}`,
-    );
+    throw new CertificateError(`upstream "${upstream}": cannot read tls.${key}: ${(err as Error).message}`);
   }
+}
+
+/**
+ * The TLS files of one upstream's `tls` table, read and checked (the CA bundle parses, the client key
+ * belongs to its certificate), by path. Throws CertificateError naming the upstream and the file.
+ */
+export function readUpstreamTlsFiles(name: string, tls: UpstreamTlsConfig): Map<string, Buffer> {
+  const files = new Map<string, Buffer>();
+  try {
+    if (tls.ca !== undefined) files.set(tls.ca, loadCaBundle("tls.ca", tls.ca));
+  } catch (err) {
+    throw new CertificateError(`upstream "${name}": ${(err as Error).message}`);
+  }
+  if (tls.cert !== undefined && tls.key !== undefined) {
+    const cert = readPem(name, "cert", tls.cert);
+    const key = readPem(name, "key", tls.key);
+    try {
+      checkClientPair(tls.cert, cert, tls.key, key);
+    } catch (err) {
+      throw new CertificateError(`upstream "${name}": ${(err as Error).message}`);
+    }
+    files.set(tls.cert, cert);
+    files.set(tls.key, key);
+  }
+  return files;
 }
 
 /** tls.connect options of a TLS upstream (files read once), or undefined for a plain one. */
@@ -32,9 +58,9 @@ export function baseOptions(upstream: Upstream): ConnectionOptions | undefined {
   let options = byUpstream.get(upstream);
   if (options === undefined) {
     options = { rejectUnauthorized: !tls.insecure_skip_verify };
-    if (tls.ca !== undefined) options.ca = readPem(upstream, "ca", tls.ca);
-    if (tls.cert !== undefined) options.cert = readPem(upstream, "cert", tls.cert);
-    if (tls.key !== undefined) options.key = readPem(upstream, "key", tls.key);
+    if (tls.ca !== undefined) options.ca = readPem(upstream.name, "ca", tls.ca);
+    if (tls.cert !== undefined) options.cert = readPem(upstream.name, "cert", tls.cert);
+    if (tls.key !== undefined) options.key = readPem(upstream.name, "key", tls.key);
     byUpstream.set(upstream, Object.freeze(options));
   }
   return options;
