@@ -22,7 +22,8 @@ export async function run(loaded: Extract<LoadResult, { ok: true }>, opts: RunOp
     if (err instanceof ListenError || err instanceof StartError || err instanceof PrivilegeError) {
       supervisor.log.flush?.();
       process.stderr.write(`weir: ${err.message}\n`);
-      return 1;
+      // 2: the config names something that cannot serve (a broken certificate); 1: anything else.
+      return err instanceof StartError ? err.exitCode : 1;
     }
     throw err;
   }

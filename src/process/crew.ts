@@ -2,6 +2,7 @@
 // that dies while the crew serves is replaced, after a delay that doubles while replacements keep dying
 // young (100 ms up to 30 s) and resets once one has lived a minute.
 import type { Logger } from "../observe/log.ts";
+import type { TlsFileBytes } from "../tls/handed-files.ts";
 import { type WorkerExit, WorkerProcess, type WorkerSpec, WorkerStartError } from "./worker.ts";
 
 const FIRST_BACKOFF_MS = 100;
@@ -114,6 +115,11 @@ export class Crew {
 
   reopenLogs(): void {
     for (const w of this.workers) w.reopenLogs();
+  }
+
+  /** Hands changed TLS files to every live worker; those forked later get them in their start message. */
+  handFiles(files: TlsFileBytes): void {
+    for (const w of this.workers) w.handFiles(files);
   }
 
   /** Every live worker's getMetricsAsJSON(), for AggregatorRegistry.aggregate. */

@@ -3,6 +3,7 @@
 // child's descriptors 4, 5, ... (the fork's `stdio` array), and `start` says which listener each one is.
 import type { AcmeApplied, AcmeMessage } from "../acme/snapshot.ts";
 import type { Config } from "../config/schema/index.ts";
+import type { TlsFileBytes } from "../tls/handed-files.ts";
 import type { Identity } from "./privileges.ts";
 
 /** First descriptor of the passed listening sockets in a worker: after stdin, stdout, stderr and IPC. */
@@ -19,6 +20,11 @@ export interface StartMessage {
   identity: Identity;
   /** Listener name → descriptor number in the worker. */
   fds: Record<string, number>;
+  /**
+   * Every TLS file the config names (certificates, keys, CA bundles, ticket keys), by path: the last good
+   * bytes the supervisor read and checked. The worker never reads these files: it may not be allowed to.
+   */
+  tlsFiles: TlsFileBytes;
 }
 
 export type ToWorker =
@@ -30,7 +36,9 @@ export type ToWorker =
   /** Reopen file log outputs (log rotation); the supervisor has already created the new files. */
   | { type: "reopen" }
   /** ACME certificates and pending challenges, whole; answered with AcmeApplied. */
-  | AcmeMessage;
+  | AcmeMessage
+  /** Certificate files of this generation that changed on disk and checked out (a pair at a time). */
+  | { type: "tls-files"; files: TlsFileBytes };
 
 export type FromWorker =
   | { type: "ready" }

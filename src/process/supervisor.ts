@@ -2,6 +2,10 @@
 // prepares the log files, runs the admin API and the upgrade socket, and forks the workers that serve.
 // It never serves traffic. Signals: SIGTERM/SIGINT stop, SIGHUP reloads, SIGUSR1 reopens logs.
 //
+// The supervisor reads every TLS file (certificates, keys, CA bundles: src/tls/file-keeper.ts) before it
+// forks a generation's workers, and hands them the bytes: workers, which may run as a user that cannot
+// read them, never do; a worker that replaces a dead one gets the last good bytes.
+//
 // A reload is a transaction (the Caddy way): the new config is validated, its new listeners bound and its
 // workers started on the same sockets; only when every new worker serves do the old ones drain. If any
 // step fails, what it created is closed again and the old workers keep serving, untouched.
@@ -26,6 +30,9 @@ import type { PromMetricJson } from "../observe/push/otlp-metrics.ts";
 import { readiness } from "../observe/readiness.ts";
 import { buildStatus, type WorkerInfo } from "../observe/status.ts";
 import { createSupervisorMetrics, type SupervisorMetrics } from "../observe/supervisor-metrics.ts";
+import { CertificateError } from "../tls/certificates.ts";
+import { TlsFileKeeper } from "../tls/file-keeper.ts";
+import { certificateReloadsCounter } from "../tls/metrics.ts";
 import { ensureTicketSecret } from "../tls/ticket-keys.ts";
 import { Crew } from "./crew.ts";
 import { prepareLogFiles } from "./log-files.ts";
@@ -59,9 +66,17 @@ export interface SupervisorOptions {
   upgrade: boolean;
 }
 
-/** A start that failed for a reason the user must fix; `message` is the one line to print. */
+/**
+ * A start that failed for a reason the user must fix; `message` is the one line to print, `exitCode`
+ * what weir exits with (2: the config names something that cannot serve, such as a broken certificate).
+ */
 export class StartError extends Error {
   readonly code = "WEIR_START";
+  readonly exitCode: number;
+  constructor(message: string, exitCode = 1) {
+    super(message);
+    this.exitCode = exitCode;
+  }
 }
 
 type State = "starting" | "serving" | "reloading" | "stopping";
@@ -90,6 +105,10 @@ export class Supervisor {
   #pendingCrew: Crew | undefined;
   #removeSignals: (() => void) | undefined;
   readonly #metricsOwn: SupervisorMetrics;
+  /** weir_tls_certificate_reloads_total: the supervisor polls the certificate files for its workers. */
+  readonly #tlsReloads: ReturnType<typeof certificateReloadsCounter>;
+  /** The TLS files of each crew's config, read here and handed to its workers. */
+  readonly #keepers = new Map<Crew, TlsFileKeeper>();
   /** Process log lines of every process: the ring behind /logs, and the collectors. */
   readonly #logs: LogHub;
   #metricsPusher: MetricsPusher | undefined;
@@ -107,6 +126,7 @@ export class Supervisor {
     this.#reload = opts.reload;
     this.#upgrade = opts.upgrade;
     this.#metricsOwn = createSupervisorMetrics();
+    this.#tlsReloads = certificateReloadsCounter(this.#metricsOwn.registry);
     this.#logs = new LogHub(opts.config, {
       dropped: this.#metricsOwn.logPushDropped,
       sent: this.#metricsOwn.logPushSent,
@@ -145,6 +165,23 @@ export class Supervisor {
     const identity = this.#identity(config);
     const rootWarning = rootWorkersWarning(identity, config.system);
     if (rootWarning) this.#log.warn(rootWarning);
+    // Before anything is bound, taken over or forked: a file that cannot serve is a config error.
+    let keeper: TlsFileKeeper;
+    try {
+      keeper = this.#readTlsFiles(config);
+    } catch (err) {
+      if (!(err instanceof CertificateError)) throw err;
+      throw new StartError(err.message, 2);
+    }
+    try {
+      await this.#startWith(config, identity, keeper);
+    } catch (err) {
+      keeper.close();
+      throw err;
+    }
+  }
+
+  async #startWith(config: Config, identity: Identity, keeper: TlsFileKeeper): Promise<void> {
     const upgradePath = config.system.upgrade_socket;
     let handoff: Handoff | undefined;
     if (this.#upgrade) {
@@ -173,7 +210,7 @@ export class Supervisor {
       const prepared = await this.#sockets.prepare(config);
       prepareLogFiles(config, identity);
       this.#configureAcme(config);
-      const crew = this.#newCrew(this.#generation, config, identity, prepared.byName);
+      const crew = this.#newCrew(this.#generation, config, identity, prepared.byName, keeper);
       this.#pendingCrew = crew;
       await crew.start().catch((err: Error) => {
         throw new StartError(`workers could not start: ${err.message}`);
@@ -233,20 +270,39 @@ export class Supervisor {
     return (this.#crew?.workers ?? []).flatMap((w) => (w.pid === undefined ? [] : [w.pid]));
   }
 
+  /** The workers of `config`, handed `keeper`'s TLS files; `keeper` closes with #retire(crew). */
   #newCrew(
     generation: number,
     config: Config,
     identity: Identity,
     listeners: ReadonlyMap<string, number>,
+    keeper: TlsFileKeeper,
   ): Crew {
     const onLog = (lines: string[]) => {
       for (const line of lines) this.#logs.acceptLine(line);
     };
     const greeting = () =>
       this.#acme ? { type: "acme" as const, snapshot: this.#acme.snapshot() } : undefined;
-    return new Crew({ generation, config, identity, listeners, onLog, greeting }, this.#log, () =>
-      this.#metricsOwn.workerRestarts.inc(),
+    const tlsFiles = () => keeper.files();
+    const crew = new Crew(
+      { generation, config, identity, listeners, onLog, greeting, tlsFiles },
+      this.#log,
+      () => this.#metricsOwn.workerRestarts.inc(),
     );
+    keeper.publish = (files) => crew.handFiles(files);
+    this.#keepers.set(crew, keeper);
+    return crew;
+  }
+
+  /** Reads and checks `config`'s TLS files (src/tls/file-keeper.ts); throws CertificateError. */
+  #readTlsFiles(config: Config): TlsFileKeeper {
+    return new TlsFileKeeper(config, { log: this.#log, reloads: this.#tlsReloads });
+  }
+
+  /** A crew's workers are gone: its TLS files are no longer polled. */
+  #retire(crew: Crew): void {
+    this.#keepers.get(crew)?.close();
+    this.#keepers.delete(crew);
   }
 
   /**
@@ -445,6 +501,19 @@ export class Supervisor {
           "config reload: this option changes only with a restart or upgrade",
         );
     }
+    // The new TLS files first, before a listener is bound or a worker forked: one that cannot serve
+    // refuses the reload, and the old workers serve on with the bytes they have.
+    let keeper: TlsFileKeeper;
+    try {
+      keeper = this.#readTlsFiles(config);
+    } catch (err) {
+      if (!(err instanceof CertificateError)) throw err;
+      this.#log.error(
+        { err: err.message },
+        "config reload: a TLS file cannot serve; still serving the previous config",
+      );
+      return { ok: false, generation: this.#generation, error: err.message };
+    }
     let identity: Identity;
     let prepared: Awaited<ReturnType<ListenerSockets["prepare"]>>;
     try {
@@ -452,6 +521,7 @@ export class Supervisor {
       prepared = await this.#sockets.prepare(config);
       prepareLogFiles(config, identity);
     } catch (err) {
+      keeper.close();
       this.#log.error(
         { err: (err as Error).message },
         "config reload failed; still serving the previous config",
@@ -459,12 +529,13 @@ export class Supervisor {
       return { ok: false, generation: this.#generation, error: (err as Error).message };
     }
     const generation = this.#generation + 1;
-    const crew = this.#newCrew(generation, config, identity, prepared.byName);
+    const crew = this.#newCrew(generation, config, identity, prepared.byName, keeper);
     this.#pendingCrew = crew;
     try {
       await crew.start();
     } catch (err) {
       this.#pendingCrew = undefined;
+      this.#retire(crew);
       this.#sockets.discard(prepared.added);
       this.#log.error(
         { err: (err as Error).message },
@@ -480,6 +551,7 @@ export class Supervisor {
     if (this.#state !== "reloading") {
       // A stop arrived while the new workers started: they go too.
       await crew.stop(0, config.system.shutdown_timeout);
+      this.#retire(crew);
       return { ok: false, generation: this.#generation, error: "stopping" };
     }
     const previous = this.#crew;
@@ -533,6 +605,7 @@ export class Supervisor {
     this.#draining.add(crew);
     void crew.stop(config.system.grace_period, config.system.shutdown_timeout).then(() => {
       this.#draining.delete(crew);
+      this.#retire(crew);
       this.#log.info({ generation: crew.spec.generation }, "old workers drained");
     });
   }
@@ -579,6 +652,7 @@ export class Supervisor {
       (c): c is Crew => c !== undefined,
     );
     await Promise.all(crews.map((c) => c.stop(grace_period, shutdown_timeout)));
+    for (const c of [...this.#keepers.keys()]) this.#retire(c);
     this.#metricsPusher?.stop();
     this.#metricsOwn.stopRuntime();
     this.#log.info("stopped");

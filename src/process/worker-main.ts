@@ -1,12 +1,14 @@
 // A worker process (stage 2): forked by the supervisor with the listening sockets as descriptors 4, 5, ...
-// It waits for `start`, drops privileges first, provisions the config it was given, serves those sockets,
-// and says `ready`. It stops on `stop`, on SIGTERM/SIGINT (a whole process group or cgroup being
-// stopped), or when the supervisor is gone (IPC disconnect): always gracefully, then exits 0.
+// It waits for `start`, takes the TLS files' bytes from it (it never reads them: handed-files.ts), drops
+// privileges, provisions the config it was given, serves those sockets, and says `ready`. It stops on
+// `stop`, on SIGTERM/SIGINT (a whole process group or cgroup being stopped), or when the supervisor is
+// gone (IPC disconnect): always gracefully, then exits 0.
 import { onAcmeMessage } from "../acme/served.ts";
 import { type Generation, provision } from "../generation.ts";
 import type { ListenSource } from "../listener/listener.ts";
 import { LogForwarder } from "../observe/log-forward.ts";
 import { registerRuntimeMetrics } from "../observe/runtime-metrics.ts";
+import { installHandedFiles, updateHandedFiles } from "../tls/handed-files.ts";
 import { type FromWorker, isMessage, type StartMessage, type ToWorker } from "./ipc.ts";
 import { dropPrivileges } from "./privileges.ts";
 import { type Serving, startListeners } from "./serve.ts";
@@ -23,6 +25,8 @@ function send(message: FromWorker, then?: () => void): void {
 }
 
 async function start(message: StartMessage): Promise<void> {
+  // Before anything can read one: TLS files come from the supervisor, never from disk.
+  installHandedFiles(message.tlsFiles);
   try {
     dropPrivileges(message.identity);
     // Lines logged before the generation exists have nowhere to go yet; the forwarder takes the rest.
@@ -89,6 +93,9 @@ process.on("message", (message: unknown) => {
       break;
     case "acme":
       onAcmeMessage(message, (reply) => send(reply));
+      break;
+    case "tls-files":
+      updateHandedFiles(message.files);
       break;
   }
 });

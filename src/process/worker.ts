@@ -2,6 +2,7 @@
 // for its metrics, stop it.
 import { type ChildProcess, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import type { TlsFileBytes } from "../tls/handed-files.ts";
 import { FIRST_LISTENER_FD, type FromWorker, isMessage, type StartMessage, type ToWorker } from "./ipc.ts";
 
 /** worker-main beside this file: .ts when weir runs from its sources, .js from dist/. */
@@ -33,6 +34,8 @@ export interface WorkerSpec {
   listeners: ReadonlyMap<string, number>;
   /** Receives the worker's process log lines (the supervisor's log hub). */
   onLog?: ((lines: string[]) => void) | undefined;
+  /** The TLS files' last good bytes, asked for each time a worker is forked (replacements too). */
+  tlsFiles: () => TlsFileBytes;
   /** A message sent right after `start`, made when the worker is forked (the current ACME snapshot). */
   greeting?: (() => ToWorker | undefined) | undefined;
 }
@@ -95,6 +98,7 @@ export class WorkerProcess {
       config: spec.config,
       identity: spec.identity,
       fds,
+      tlsFiles: spec.tlsFiles(),
     });
     const greeting = spec.greeting?.();
     if (greeting !== undefined) this.#send(greeting);
@@ -124,6 +128,11 @@ export class WorkerProcess {
 
   reopenLogs(): void {
     this.#send({ type: "reopen" });
+  }
+
+  /** New bytes of TLS files that changed (the supervisor checked them). */
+  handFiles(files: TlsFileBytes): void {
+    this.#send({ type: "tls-files", files });
   }
 
   /** The worker's prom-client getMetricsAsJSON(); [] if it does not answer within `timeoutMs`. */

@@ -1,9 +1,10 @@
 // SIGHUP with certificate files changed on disk, against a real ./bin/weir (supervisor + worker), with
 // file watching off (watch_interval = "0s") so that only the reload can pick a change up.
 //
-// A broken certificate or key (truncated PEM, key of another certificate, garbage) makes the new
-// generation fail to start: the reload is refused as a whole (DESIGN.md: a reload is a transaction), the
-// old workers keep serving the old certificate to open and new connections, the error names the file,
+// A broken certificate or key (truncated PEM, key of another certificate, garbage) is found by the
+// supervisor, which reads the new generation's TLS files before it forks a worker: the reload is refused
+// as a whole (DESIGN.md: a reload is a transaction) and no worker is forked for it, the old workers keep
+// serving the old certificate to open and new connections, the error names the file,
 // and weir_config_reloads_total{result="failed"} counts it. Once the files are fixed, the next SIGHUP
 // serves the new certificate to new handshakes while connections opened before keep theirs.
 import assert from "node:assert/strict";
@@ -83,6 +84,8 @@ test("SIGHUP with a broken certificate keeps the old one serving; after the fix,
     `[system]
 workers = 1
 grace_period = "5s"
+[log]
+level = "debug"
 [admin]
 listen = "127.0.0.1:0"
 [access_log]
@@ -110,7 +113,7 @@ respond = { status = 200, body = "served" }
     output()
       .split("\n")
       .filter((l) => re.test(l)).length;
-  const reloadFailed = /"level":"error".*config reload: new workers failed/;
+  const reloadFailed = /"level":"error".*config reload: a TLS file cannot serve/;
   const reloadFailures = `weir_config_reloads_total{result="failed"}`;
 
   const fpFirst = await servedFingerprint(port, ca);
@@ -145,6 +148,7 @@ respond = { status = 200, body = "served" }
     assert.ok(lines[i]?.includes(b.names), `${b.what}: the error names ${b.names}: ${lines[i]}`);
     assert.ok(lines[i]?.includes('listener \\"edge\\"'), `${b.what}: and its listener: ${lines[i]}`);
     assert.deepEqual(childrenOf(supervisor), workers, `${b.what}: the same worker serves, no other left`);
+    assert.doesNotMatch(output(), /"generation":2.*"worker forked"/, `${b.what}: no worker was forked`);
     assert.equal(weir.child.exitCode, null, `${b.what}: weir is still running`);
     assert.equal(await servedFingerprint(port, ca), fpFirst, `${b.what}: new handshakes get the old one`);
     assert.match(await request(kept), /^HTTP\/1\.1 200/, `${b.what}: the open connection still serves`);
@@ -157,6 +161,7 @@ respond = { status = 200, body = "served" }
   copyFileSync(second.cert, live.cert);
   weir.child.kill("SIGHUP");
   await weir.waitFor(/"generation":2,.*"config reloaded/);
+  assert.match(output(), /"generation":2.*"worker forked"/, "the fork line the checks above looked for");
   assert.equal(await servedFingerprint(port, ca), fpOf(second.cert));
   assert.match(await request(kept), /^HTTP\/1\.1 200/, "the connection opened before still serves");
   assert.equal(kept.getPeerX509Certificate()?.fingerprint256, fpFirst, "with the certificate it negotiated");
