@@ -1,10 +1,8 @@
 // `health` of an upstream: active checks (a probe per endpoint on a timer), passive checks (what real
 // traffic shows), and what happens when every endpoint is down.
 import { z } from "zod";
+import { STATUS_RANGE } from "../../upstream/health/status-range.ts";
 import { doc, duration } from "./fields.ts";
-
-/** "200", "200-399": the statuses an HTTP check accepts. */
-const STATUS_RANGE = /^([1-5]\d\d)(-([1-5]\d\d))?$/;
 
 export const healthSchema = z
   .strictObject({
@@ -50,10 +48,3 @@ export const healthSchema = z
   });
 
 export type HealthConfig = z.output<typeof healthSchema>;
-
-/** "200-399" → [200, 399]. The schema has checked the shape. */
-export function statusRange(text: string): readonly [number, number] {
-  const m = STATUS_RANGE.exec(text) as RegExpExecArray;
-  const low = Number(m[1]);
-  return [low, m[3] === undefined ? low : Number(m[3])];
-}

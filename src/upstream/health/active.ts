@@ -2,10 +2,10 @@
 // (never two probes of one endpoint at once). `rise` passes in a row bring an endpoint up, `fall` failures
 // in a row take it down; each transition is reported once.
 import type { HealthConfig } from "../../config/schema/health.ts";
-import { statusRange } from "../../config/schema/health.ts";
 import type { Endpoint } from "../endpoint.ts";
 import { type HttpProbe, probeHttp, probeTcp } from "./probe.ts";
 import type { EndpointState } from "./state.ts";
+import { statusRange } from "./status-range.ts";
 
 export interface ActiveHooks {
   /** Written first on every probe connection: the LOCAL PROXY header of a `proxy_protocol` upstream. */
