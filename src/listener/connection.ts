@@ -1,4 +1,5 @@
 import type { Socket } from "node:net";
+import { plainAddress } from "../net/address.ts";
 import type { OriginalDestination } from "../process/native.ts";
 import type { ProxyHeader } from "../protocol/proxy-header/index.ts";
 import type { TlsInfo } from "../tls/info.ts";
@@ -48,9 +49,10 @@ export function newConnectionContext(listener: string, socket: Socket): Connecti
   return {
     id: ++lastId,
     listener,
-    clientAddress: socket.remoteAddress ?? "unix",
+    // A dual-stack listener sees IPv4 clients as "::ffff:a.b.c.d": logs, filters and headers get one spelling.
+    clientAddress: socket.remoteAddress === undefined ? "unix" : plainAddress(socket.remoteAddress),
     clientPort: socket.remotePort ?? 0,
-    localAddress: socket.localAddress ?? "unix",
+    localAddress: socket.localAddress === undefined ? "unix" : plainAddress(socket.localAddress),
     localPort: socket.localPort ?? 0,
     acceptedAt: Date.now(),
   };

@@ -110,6 +110,8 @@ describe("transparent sidecar: dual-stack listener, TLS terminated and detected 
       const line = accessLines(o).find((l) => l.type === "tcp" && l.original_dst === dst);
       assert.ok(line, `no tunnel line for ${dst}:\n${o.weirStdout}`);
       assert.equal(line.upstream, "original_dst");
+      // One spelling per client on the dual-stack listener: IPv4 clients are not "::ffff:…".
+      assert.equal(line.client, origin === "v4" ? "127.0.0.1" : "::1");
       // The decrypted request, 14 bytes, not its TLS records.
       assert.equal(line.bytes_in, 14);
     }
