@@ -140,9 +140,6 @@ export function transparentHttpFilter(gen: Generation, limits?: Partial<Destinat
         return LOOP_REPLY;
       }
       if (ctx.route !== undefined || ctx.method === "CONNECT") return undefined;
-      // A connection weir terminated TLS on was TLS to its original destination too: sending its requests
-      // there in cleartext would be wrong, so only routes serve them (no route: 404).
-      if (ctx.conn.proto === "https") return undefined;
       // A hook before this one may have waited, and the client left meanwhile: its logging already ran.
       if (ctx.finished) return undefined;
       const endpoint = acquireFor(ctx.conn.ctx);

@@ -119,6 +119,7 @@ function startOrigins(): Promise<Server[]> {
     listen(lineOrigin("v6"), "::1", 18443),
     listen(lineOrigin("first", "220 origin ready\r\n"), "127.0.0.2", 18443),
     listen(httpOrigin("app"), "127.0.0.1", 18080),
+    listen(httpOrigin("plain"), "127.0.0.3", 18443),
   ]);
 }
 
@@ -177,16 +178,16 @@ function readJson(res: NodeJS.ReadableStream, status: number, resolve: (v: unkno
 }
 
 /** HTTP/1.1 over TLS without ALPN: only the decrypted bytes say it is HTTP. */
-function httpsGet(ca: string): Promise<unknown> {
+function httpsGet(ca: string, address = "127.0.0.1", host = "app.test"): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const req = httpsRequest(
       {
-        host: "127.0.0.1",
+        host: address,
         port: 18443,
         servername: "app.test",
         ca,
         path: "/",
-        headers: { host: "app.test" },
+        headers: { host },
         agent: false,
         timeout: 5000,
       },
@@ -259,6 +260,7 @@ async function runClients(ca: string): Promise<Record<string, unknown>> {
     lineV6: await settle(tlsExchange("::1", "line.test", ca, RESP_PING, line)),
     serverFirst: await settle(tlsExchange("127.0.0.2", "line.test", ca, undefined, line)),
     https: await settle(httpsGet(ca)),
+    httpsUnrouted: await settle(httpsGet(ca, "127.0.0.3", "elsewhere.test")),
     h2: await settle(h2Get(ca)),
     httpV4: await settle(httpGet("127.0.0.1", "v4.test:18888")),
     httpV6: await settle(httpGet("::1", "v6.test:18888")),

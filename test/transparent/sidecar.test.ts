@@ -33,6 +33,7 @@ interface Outcome {
   lineV6: TlsOutcome;
   serverFirst: TlsOutcome;
   https: HttpOutcome;
+  httpsUnrouted: HttpOutcome;
   h2: HttpOutcome;
   httpV4: HttpOutcome;
   httpV6: HttpOutcome;
@@ -141,4 +142,14 @@ describe("transparent sidecar: dual-stack listener, TLS terminated and detected 
       assert.deepEqual(lines.map((l) => l.proto).sort(), ["1.1", "2.0"]);
     },
   );
+
+  run("HTTP inside TLS that matches no route goes to the original destination, decrypted", (o) => {
+    const r = o.httpsUnrouted;
+    assert.equal(r.status, 200, `${r.error}`);
+    assert.equal(r.body.origin, "plain");
+    assert.equal(r.body.host, "elsewhere.test");
+    assert.equal(r.body.proto, "https", "the origin learns the client spoke TLS to weir");
+    const line = accessLines(o).find((l) => l.original_dst === "127.0.0.3:18443" && l.method === "GET");
+    assert.equal(line?.upstream, "127.0.0.3:18443");
+  });
 });
