@@ -28,6 +28,8 @@ export function compileAccessLogPolicy(
 ): AccessLogPolicy {
   const redact = new Set(config.redact_headers.map((h) => h.toLowerCase()));
   const wanted = new Set([...config.headers.map((h) => h.toLowerCase()), ...redact]);
+  // Most header names are none of these: a length check skips lowercasing them (once per header per request).
+  const wantedLengths = new Set([...wanted].map((h) => h.length));
   const query = new Set(config.redact_query);
   const sample = config.sample;
   return {
@@ -43,7 +45,9 @@ export function compileAccessLogPolicy(
       if (wanted.size === 0) return undefined;
       let out: Record<string, string> | undefined;
       for (let i = 0; i + 1 < raw.length; i += 2) {
-        const name = (raw[i] as string).toLowerCase();
+        const rawName = raw[i] as string;
+        if (!wantedLengths.has(rawName.length)) continue;
+        const name = rawName.toLowerCase();
         if (!wanted.has(name)) continue;
         out ??= {};
         const value = redact.has(name) ? REDACTED : (raw[i + 1] as string);
