@@ -8,6 +8,7 @@ import { renderDefaults } from "../config/render/defaults.ts";
 import { renderEnv } from "../config/render/env.ts";
 import { renderEffective } from "../config/render/show.ts";
 import { configSchema } from "../config/schema/index.ts";
+import { checkTlsFiles } from "../tls/file-keeper.ts";
 import { type ParsedArgs, parseCommandLine, UsageError } from "./args.ts";
 import { helpText } from "./help.ts";
 import { iptablesCommand } from "./iptables.ts";
@@ -55,6 +56,12 @@ async function main(argv: string[]): Promise<number> {
     case "check": {
       const loaded = load(args);
       if (!loaded.ok) return 2;
+      // What `run` reads before it starts: certificates and keys that must match, CA bundles.
+      const tls = checkTlsFiles(loaded.config);
+      if (tls !== undefined) {
+        process.stderr.write(`weir: ${tls}\n`);
+        return 2;
+      }
       process.stdout.write(`${loaded.file ?? "config"}: ok\n`);
       return 0;
     }

@@ -11,7 +11,8 @@
 //   is logged and counted, and the last good bytes stay.
 // - A worker forked later (a replacement after a crash) is handed `files()`: the last good bytes, never
 //   what is on disk now, so a broken file cannot keep a worker slot empty.
-import type { Counter } from "prom-client";
+import pino from "pino";
+import { type Counter, Counter as PromCounter } from "prom-client";
 import type { Config } from "../config/schema/index.ts";
 import type { ListenerTlsConfig } from "../config/schema/tls.ts";
 import type { Logger } from "../observe/log.ts";
@@ -109,5 +110,25 @@ export class TlsFileKeeper {
     for (const s of this.#stores) s.close();
     this.#stores.length = 0;
     this.#publish = undefined;
+  }
+}
+
+/**
+ * `weir check`: whether every TLS file of `config` can serve, as `run` would find at start. Returns the
+ * CertificateError's message (naming the listener or upstream and the file), or undefined.
+ */
+export function checkTlsFiles(config: Config): string | undefined {
+  const reloads = new PromCounter({
+    name: "weir_check_tls_reloads",
+    help: "unused",
+    labelNames: ["listener", "result"],
+    registers: [],
+  });
+  try {
+    new TlsFileKeeper(config, { log: pino({ enabled: false }), reloads }).close();
+    return undefined;
+  } catch (err) {
+    if (err instanceof CertificateError) return err.message;
+    throw err;
   }
 }

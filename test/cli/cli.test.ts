@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { listen, portOf } from "../lib/net.ts";
 import { runWeir, tempDir, writeConfig } from "../lib/weir-process.ts";
+import { makeCa, makeLeaf } from "../tls/certs.ts";
 
 test("version prints the package version", async () => {
   const { code, stdout } = await runWeir(["version"]);
@@ -176,4 +177,26 @@ endpoints = ["127.0.0.1:1"]
     .filter((l) => !l.startsWith("{"));
   assert.equal(lines.length, 1, stderr);
   assert.match(lines[0], /listener "sock".*unix:\/nonexistent-dir\/weir\.sock/);
+});
+
+test("check reads the TLS files as run would: a key that does not match its certificate is refused, naming both", async () => {
+  const dir = tempDir();
+  const ca = makeCa(dir);
+  const a = makeLeaf(ca, "a", ["a.test"]);
+  const b = makeLeaf(ca, "b", ["b.test"]);
+  const config = (key: string) =>
+    writeConfig(`
+[listeners.edge]
+address = "127.0.0.1:7443"
+[listeners.edge.tls]
+certificates = [{ cert = "${a.cert}", key = "${key}" }]
+[[routes]]
+respond = { status = 200 }
+`);
+  const good = await runWeir(["check", "--config", config(a.key)]);
+  assert.equal(good.code, 0, good.stderr);
+  const bad = await runWeir(["check", "--config", config(b.key)]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /listener "edge"/);
+  assert.ok(bad.stderr.includes(b.key) && bad.stderr.includes(a.cert), bad.stderr);
 });
