@@ -80,6 +80,9 @@ export function adoptForFixedReads(
 
   // Its read side is left alone from here: a FIN it already saw must not make it end the write side.
   original.allowHalfOpen = true;
+  // No I/O will refresh an inactivity timeout armed on it (node:http's keep-alive one, say): the
+  // tunnel's idle clock watches the connection now.
+  original.setTimeout(0);
   // Take what the original already buffered, then stop it for good: nothing may read this
   // connection but the new socket. All synchronous, so libuv cannot read in between.
   const buffered = original.readableLength > 0 ? (original.read() as Buffer | null) : null;
