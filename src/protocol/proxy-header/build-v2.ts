@@ -16,7 +16,7 @@ import { crc32c } from "./crc32c.ts";
 import { resolveInetPair } from "./endpoint-pair.ts";
 import { ProxyHeaderBuildError, ProxyHeaderErrorCode } from "./errors.ts";
 import { TLV_HEADER_LENGTH, writeTlvHeader } from "./tlv.ts";
-import type { InetEndpoint, Tlv, UnixEndpoint } from "./types.ts";
+import type { InetEndpoint, SslInfo, Tlv, UnixEndpoint } from "./types.ts";
 import {
   PP2_SUBTYPE_SSL,
   PP2_TYPE,
@@ -26,14 +26,11 @@ import {
   V2_SIGNATURE,
 } from "./types.ts";
 
-export interface SslInput {
-  client: number;
-  verify: number;
-  version?: string;
-  cn?: string;
-  cipher?: string;
-  sigAlg?: string;
-  keyAlg?: string;
+/**
+ * What PP2_TYPE_SSL is built from: the fields the parser decodes into SslInfo, except that the raw
+ * sub-TLVs are only the extra ones (the named fields are encoded by the builder).
+ */
+export interface SslInput extends Omit<SslInfo, "tlvs"> {
   /** Sub-TLVs appended after the named ones. */
   extraTlvs?: readonly Tlv[];
 }

@@ -1,39 +1,23 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ProxyHeaderErrorCode } from "./errors.ts";
+import { expectErrorCode, expectHeader, tcp4Header } from "./parse-result.testkit.ts";
 import { parseProxyHeaderV1 } from "./parse-v1.ts";
 import type { ParseResult } from "./types.ts";
 
 const parse = (text: string): ParseResult => parseProxyHeaderV1(Buffer.from(text, "latin1"));
 
-function header(text: string) {
-  const r = parse(text);
-  assert.equal(r.kind, "header", `${JSON.stringify(text)} -> ${JSON.stringify(r)}`);
-  return r as Extract<ParseResult, { kind: "header" }>;
-}
-
-function errorCode(text: string): string {
-  const r = parse(text);
-  assert.equal(r.kind, "error", `${JSON.stringify(text)} -> ${JSON.stringify(r)}`);
-  return (r as Extract<ParseResult, { kind: "error" }>).code;
-}
+const header = (text: string) => expectHeader(parse(text), JSON.stringify(text));
+const errorCode = (text: string) => expectErrorCode(parse(text), JSON.stringify(text));
 
 test("TCP4 line: addresses, ports, length, the rest is left to the caller", () => {
   const line = "PROXY TCP4 192.168.0.1 192.168.0.11 56324 443\r\n";
-  const r = parseProxyHeaderV1(Buffer.from(`${line}GET / HTTP/1.1\r\n`, "latin1"));
-  assert.equal(r.kind, "header");
-  if (r.kind !== "header") return;
+  const r = header(`${line}GET / HTTP/1.1\r\n`);
   assert.equal(r.length, line.length);
-  assert.deepEqual(r.header, {
-    version: 1,
-    command: "proxy",
-    family: "ipv4",
-    transport: "stream",
-    source: { address: "192.168.0.1", port: 56324 },
-    destination: { address: "192.168.0.11", port: 443 },
-    tlvs: [],
-    crc32cChecked: false,
-  });
+  assert.deepEqual(
+    r.header,
+    tcp4Header(1, { address: "192.168.0.1", port: 56324 }, { address: "192.168.0.11", port: 443 }),
+  );
 });
 
 test("TCP6 line: addresses come back in Node's canonical text", () => {

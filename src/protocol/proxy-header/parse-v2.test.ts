@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { crc32c } from "./crc32c.ts";
 import { ProxyHeaderErrorCode } from "./errors.ts";
+import { expectErrorCode, expectHeader, tcp4Header } from "./parse-result.testkit.ts";
 import { parseProxyHeaderV2 } from "./parse-v2.ts";
-import type { ParseResult } from "./types.ts";
 
 // Headers here are written byte by byte from the spec, not with our builder, so that a mistake shared by
 // the builder and the parser cannot hide.
@@ -22,32 +22,17 @@ function tlv(type: number, value: number[] | Buffer | string): Buffer {
 
 const IPV4_BLOCK = [192, 168, 0, 1, 10, 0, 0, 2, 0xdc, 0x04, 0x01, 0xbb]; // 56324 -> 443
 
-function header(buf: Buffer) {
-  const r = parseProxyHeaderV2(buf);
-  assert.equal(r.kind, "header", JSON.stringify(r));
-  return r as Extract<ParseResult, { kind: "header" }>;
-}
-
-function errorCode(buf: Buffer): string {
-  const r = parseProxyHeaderV2(buf);
-  assert.equal(r.kind, "error", JSON.stringify(r));
-  return (r as Extract<ParseResult, { kind: "error" }>).code;
-}
+const header = (buf: Buffer) => expectHeader(parseProxyHeaderV2(buf));
+const errorCode = (buf: Buffer) => expectErrorCode(parseProxyHeaderV2(buf));
 
 test("PROXY TCP over IPv4, with client data after it", () => {
   const h = v2(0x21, 0x11, IPV4_BLOCK);
   const r = header(Buffer.concat([h, Buffer.from("hello")]));
   assert.equal(r.length, 28);
-  assert.deepEqual(r.header, {
-    version: 2,
-    command: "proxy",
-    family: "ipv4",
-    transport: "stream",
-    source: { address: "192.168.0.1", port: 56324 },
-    destination: { address: "10.0.0.2", port: 443 },
-    tlvs: [],
-    crc32cChecked: false,
-  });
+  assert.deepEqual(
+    r.header,
+    tcp4Header(2, { address: "192.168.0.1", port: 56324 }, { address: "10.0.0.2", port: 443 }),
+  );
 });
 
 test("UDP over IPv6; addresses in Node's text", () => {

@@ -17,8 +17,8 @@
  */
 import { ProxyHeaderErrorCode } from "./errors.ts";
 import { formatIPv4, formatIPv6 } from "./ip-address.ts";
-import { decodeTlvs, type TlvFields } from "./tlv.ts";
-import type { ParseError, ParseResult, ProxyHeader, Tlv, UnixEndpoint } from "./types.ts";
+import { decodeTlvs } from "./tlv.ts";
+import type { ParseError, ParseResult, ProxyHeader, Tlv, TlvFields, UnixEndpoint } from "./types.ts";
 import { UNIX_PATH_LENGTH, V2_FIXED_LENGTH, V2_SIGNATURE } from "./types.ts";
 
 const INCOMPLETE: ParseResult = Object.freeze({ kind: "incomplete" });
@@ -129,29 +129,21 @@ export function parseProxyHeaderV2(buf: Buffer): ParseResult {
   const transport = (fam & 0x0f) === 1 ? "stream" : (fam & 0x0f) === 2 ? "dgram" : "unspec";
   const a = V2_FIXED_LENGTH;
   switch (fam >> 4) {
-    case 1: {
-      const header = withTlvs(
-        {
-          version: 2,
-          command: "proxy",
-          family: "ipv4",
-          transport,
-          source: { address: formatIPv4(buf, a), port: buf.readUInt16BE(a + 8) },
-          destination: { address: formatIPv4(buf, a + 4), port: buf.readUInt16BE(a + 10) },
-        },
-        fields,
-      );
-      return { kind: "header", header, length };
-    }
+    case 1:
     case 2: {
+      // Both families lay the block out the same way (§2.2): source address, destination address, then
+      // the two ports; only the address size and its text form differ.
+      const ipv4 = fam >> 4 === 1;
+      const size = ipv4 ? 4 : 16;
+      const format = ipv4 ? formatIPv4 : formatIPv6;
       const header = withTlvs(
         {
           version: 2,
           command: "proxy",
-          family: "ipv6",
+          family: ipv4 ? "ipv4" : "ipv6",
           transport,
-          source: { address: formatIPv6(buf, a), port: buf.readUInt16BE(a + 32) },
-          destination: { address: formatIPv6(buf, a + 16), port: buf.readUInt16BE(a + 34) },
+          source: { address: format(buf, a), port: buf.readUInt16BE(a + 2 * size) },
+          destination: { address: format(buf, a + size), port: buf.readUInt16BE(a + 2 * size + 2) },
         },
         fields,
       );

@@ -5,6 +5,7 @@ import fc from "fast-check";
 import { buildProxyHeaderV1 } from "./build-v1.ts";
 import { buildProxyHeaderV2, type ProxyHeaderV2Input } from "./build-v2.ts";
 import { parseProxyHeader } from "./parse.ts";
+import { expectHeader } from "./parse-result.testkit.ts";
 import type { InetEndpoint, ParseOptions, ParseResult, UnixEndpoint } from "./types.ts";
 import { V2_SIGNATURE } from "./types.ts";
 
@@ -98,18 +99,13 @@ function expectedInet(source: InetEndpoint, destination: InetEndpoint) {
   };
 }
 
-function headerOf(r: ParseResult) {
-  assert.equal(r.kind, "header", JSON.stringify(r));
-  return r as Extract<ParseResult, { kind: "header" }>;
-}
-
 // ---- round trips ----------------------------------------------------------------------------
 
 test("v2: build then parse gives back every field", () => {
   fc.assert(
     fc.property(v2Input, fc.boolean(), (input, crc) => {
       const buf = buildProxyHeaderV2(input, { crc32c: crc });
-      const r = headerOf(parseProxyHeader(buf));
+      const r = expectHeader(parseProxyHeader(buf));
       assert.equal(r.length, buf.length);
       const h = r.header;
       assert.equal(h.version, 2);
@@ -158,7 +154,7 @@ test("v1: build then parse gives back addresses and ports", () => {
   fc.assert(
     fc.property(inet, inet, (source, destination) => {
       const buf = buildProxyHeaderV1({ source, destination });
-      const r = headerOf(parseProxyHeader(buf));
+      const r = expectHeader(parseProxyHeader(buf));
       assert.equal(r.length, buf.length);
       assert.ok(buf.length <= 107);
       const want = expectedInet(source, destination);
@@ -269,8 +265,8 @@ test("a valid header and its payload split at any point: incomplete, then the he
       const n = cut % (stream.length + 1);
       const first = parseProxyHeader(stream.subarray(0, n));
       if (n < header.length) assert.deepEqual(first, { kind: "incomplete" });
-      else assert.equal(headerOf(first).length, header.length);
-      const all = headerOf(parseProxyHeader(stream));
+      else assert.equal(expectHeader(first).length, header.length);
+      const all = expectHeader(parseProxyHeader(stream));
       assert.equal(all.length, header.length);
       assert.deepEqual(stream.subarray(all.length), Buffer.from(payload));
     }),

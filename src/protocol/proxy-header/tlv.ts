@@ -5,7 +5,7 @@
 import { isUtf8 } from "node:buffer";
 import { CRC32C_INITIAL_STATE, crc32cFinish, crc32cUpdate, crc32cUpdateZeros } from "./crc32c.ts";
 import { ProxyHeaderErrorCode } from "./errors.ts";
-import type { ParseError, SslInfo, Tlv } from "./types.ts";
+import type { ParseError, SslInfo, Tlv, TlvFields } from "./types.ts";
 import { PP2_SUBTYPE_SSL, PP2_TYPE, UNIQUE_ID_MAX_LENGTH } from "./types.ts";
 
 /** type (1 byte) + length (2 bytes, big endian). */
@@ -14,17 +14,6 @@ export const TLV_HEADER_LENGTH = 3;
 const SSL_FIXED_LENGTH = 5;
 
 const EMPTY_TLVS: readonly Tlv[] = Object.freeze([]);
-
-/** What the TLV area contributes to a ProxyHeader. */
-export interface TlvFields {
-  tlvs: readonly Tlv[];
-  alpn?: string;
-  authority?: string;
-  uniqueId?: Buffer;
-  ssl?: SslInfo;
-  netns?: string;
-  crc32cChecked: boolean;
-}
 
 const NO_TLVS: TlvFields = Object.freeze({ tlvs: EMPTY_TLVS, crc32cChecked: false });
 

@@ -35,12 +35,8 @@ export interface SslInfo {
   tlvs: readonly Tlv[];
 }
 
-interface ProxyHeaderCommon {
-  version: 1 | 2;
-  /** "local": the proxy opened the connection itself (health check); use the real socket endpoints. */
-  command: "proxy" | "local";
-  /** v1 TCP4/TCP6 are "stream"; v1 UNKNOWN and v2 LOCAL/AF_UNSPEC are "unspec". */
-  transport: "stream" | "dgram" | "unspec";
+/** What the TLV area contributes to a ProxyHeader (decoded by tlv.ts; a v1 header has none of it). */
+export interface TlvFields {
   /** Every top-level TLV in wire order (NOOP and CRC32C included). Empty for v1. */
   tlvs: readonly Tlv[];
   /** PP2_TYPE_ALPN as latin1 text (ALPN ids are byte strings; "h2", "http/1.1"). First one wins. */
@@ -54,6 +50,14 @@ interface ProxyHeaderCommon {
   netns?: string;
   /** True when a CRC32C TLV was present and matched (a mismatch is an error, never a header). */
   crc32cChecked: boolean;
+}
+
+interface ProxyHeaderCommon extends TlvFields {
+  version: 1 | 2;
+  /** "local": the proxy opened the connection itself (health check); use the real socket endpoints. */
+  command: "proxy" | "local";
+  /** v1 TCP4/TCP6 are "stream"; v1 UNKNOWN and v2 LOCAL/AF_UNSPEC are "unspec". */
+  transport: "stream" | "dgram" | "unspec";
 }
 
 export type ProxyHeader = ProxyHeaderCommon &
