@@ -1,8 +1,8 @@
 // weir for the observability tests: a real `weir run` with its admin API, origins to proxy to, and a
 // self-signed certificate for TLS listeners.
-import { execFileSync } from "node:child_process";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { join } from "node:path";
+import { writeSelfSigned } from "../lib/self-signed.ts";
 import { startWeir, tempDir, type WeirProcess, writeConfig } from "../lib/weir-process.ts";
 import { freePort } from "../process/harness.ts";
 
@@ -54,29 +54,7 @@ export async function startOrigin(port = 0, slowMs = 800): Promise<Origin> {
 export function selfSigned(name: string, days = 30, dir = tempDir("weir-observe-cert-")) {
   const cert = join(dir, `${name}.pem`);
   const key = join(dir, `${name}.key`);
-  execFileSync(
-    "openssl",
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:prime256v1",
-      "-nodes",
-      "-keyout",
-      key,
-      "-out",
-      cert,
-      "-days",
-      String(days),
-      "-subj",
-      `/CN=${name}`,
-      "-addext",
-      `subjectAltName=DNS:${name}`,
-    ],
-    { stdio: "ignore" },
-  );
+  writeSelfSigned({ names: [name], days, keyFile: key, certFile: cert });
   return { cert, key };
 }
 

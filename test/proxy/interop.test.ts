@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { connect as tlsConnect } from "node:tls";
 import { requirePrograms } from "../lib/peers.ts";
+import { writeSelfSigned } from "../lib/self-signed.ts";
 import {
   closedWithin,
   connectWhenUp,
@@ -63,29 +64,12 @@ for (const send of ["send-proxy", "send-proxy-v2"]) {
 function certificate(): string {
   const dir = mkdtempSync(join(tmpdir(), "weir-pp-cert-"));
   const pem = join(dir, "a.test.pem");
-  execFileSync(
-    "openssl",
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:P-256",
-      "-nodes",
-      "-days",
-      "2",
-      "-subj",
-      "/CN=a.test",
-      "-addext",
-      "subjectAltName=DNS:a.test",
-      "-keyout",
-      join(dir, "key.pem"),
-      "-out",
-      join(dir, "cert.pem"),
-    ],
-    { stdio: "ignore" },
-  );
+  writeSelfSigned({
+    names: ["a.test"],
+    days: 2,
+    keyFile: join(dir, "key.pem"),
+    certFile: join(dir, "cert.pem"),
+  });
   const both = readFileSync(join(dir, "cert.pem"), "latin1") + readFileSync(join(dir, "key.pem"), "latin1");
   execFileSync("sh", ["-c", `cat > ${pem}`], { input: both });
   return pem;
