@@ -3,15 +3,12 @@
 // worker as nobody, and the clients, all inside; the namespace goes away with its last process). The
 // scenario (test/transparent/scenario.ts) prints what the clients saw and weir's output as JSON.
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
-import { before, describe, test } from "node:test";
-import { promisify } from "node:util";
-import { namespaceProblem } from "../transparent/namespaces.ts";
+import { describe } from "node:test";
+import { accessLines, type ScenarioOutcome, scenarioChecks } from "../transparent/namespaces.ts";
 
 const SCENARIO = new URL("../transparent/scenario.ts", import.meta.url).pathname;
 
-interface Outcome {
-  error?: string;
+interface Outcome extends ScenarioOutcome {
   rules: string[];
   http: { status: number; body: { origin: string; path: string; host: string; xff: string } };
   http10: { closed: boolean; head: string; body: string };
@@ -28,39 +25,10 @@ interface Outcome {
   rawTcp: { identical: boolean; firstByteMs: number };
   loop: { closed: boolean; bytes: number };
   loopLogged: boolean;
-  exitCode: number;
-  weirStdout: string;
-  weirStderr: string;
-}
-
-/** The JSON lines of weir's access log (stdout). */
-function accessLines(o: Outcome): Record<string, unknown>[] {
-  return o.weirStdout
-    .split("\n")
-    .filter((l) => l.startsWith("{"))
-    .map((l) => JSON.parse(l) as Record<string, unknown>)
-    .filter((l) => l.log === "access");
 }
 
 describe("contract: transparent.toml", () => {
-  let outcome: Outcome | undefined;
-  const skipped = namespaceProblem(["openssl"]);
-
-  before(async () => {
-    if (skipped !== undefined) return;
-    const { stdout } = await promisify(execFile)("unshare", ["--net", "--fork", process.execPath, SCENARIO], {
-      timeout: 60_000,
-      maxBuffer: 16 * 1024 * 1024,
-    });
-    outcome = JSON.parse(stdout) as Outcome;
-    assert.equal(outcome.error, undefined, `${outcome.error}\n${outcome.weirStderr}`);
-  });
-
-  const run = (name: string, check: (o: Outcome) => void) =>
-    test(name, (t) => {
-      if (skipped !== undefined) return t.skip(skipped);
-      check(outcome!);
-    });
+  const run = scenarioChecks<Outcome>(SCENARIO, ["openssl"]);
 
   run("the rules come from `weir iptables` exactly as the contract's comments write them", (o) => {
     assert.deepEqual(o.rules.slice(0, 2), [

@@ -3,17 +3,10 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { IptablesUsageError, iptablesRules, parseIptablesArgs } from "../../src/cli/iptables.ts";
 import { runWeir } from "../lib/weir-process.ts";
+import { weirIptablesArgs } from "./kit.ts";
 
 test("weir iptables prints the owner exemption, then the REDIRECT, for iptables and ip6tables", async () => {
-  const { code, stdout, stderr } = await runWeir([
-    "iptables",
-    "--proxy-port",
-    "4140",
-    "--proxy-user",
-    "nobody",
-    "--ports",
-    "18888,18825",
-  ]);
+  const { code, stdout, stderr } = await runWeir(weirIptablesArgs("18888,18825"));
   assert.equal(code, 0, stderr);
   assert.equal(
     stdout,

@@ -10,6 +10,7 @@ import type { ListenerConfig } from "../../src/config/schema/index.ts";
 import type { Generation } from "../../src/generation.ts";
 import { newConnectionContext } from "../../src/listener/connection.ts";
 import { originalDstStep } from "../../src/listener/handshake/original-dst.ts";
+import { loopbackUp } from "./kit.ts";
 
 const registry = new Registry();
 const logged: { level: string; reason: unknown; msg: string }[] = [];
@@ -21,7 +22,7 @@ const log = Object.fromEntries(
 );
 const gen = { metrics: { registry }, log } as unknown as Generation;
 
-execFileSync("ip", ["link", "set", "lo", "up"]);
+loopbackUp();
 
 async function probe(host: string, tool: string, dialled: number | "direct") {
   const server: Server = createServer();

@@ -3,19 +3,26 @@
 // get the port they dialled on their context; a connection straight to the listener is closed as a loop,
 // logged as an error and counted.
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { test } from "node:test";
-import { promisify } from "node:util";
-import { needsNamespaces } from "./namespaces.ts";
+import { needsNamespaces, runInNamespace } from "./namespaces.ts";
 
 const PROBE = new URL("./original-dst-probe.ts", import.meta.url).pathname;
 
+/** What original-dst-probe.ts prints. */
+interface ProbeOutput {
+  results: [Probed, Probed, Probed, Probed];
+  logged: { level: string; reason: string; msg: string }[];
+  refused: unknown[];
+}
+interface Probed {
+  host: string;
+  ok: boolean;
+  originalDst: unknown;
+}
+
 test("the original destination of redirected IPv4 and IPv6 connections; a direct one is a loop", async (t) => {
   if (!needsNamespaces(t)) return;
-  const { stdout } = await promisify(execFile)("unshare", ["--net", "--fork", process.execPath, PROBE], {
-    timeout: 20_000,
-  });
-  const { results, logged, refused } = JSON.parse(stdout);
+  const { results, logged, refused } = (await runInNamespace(PROBE, 20_000)) as ProbeOutput;
   const [v4, v6, direct4, direct6] = results;
   assert.equal(v4.ok, true);
   assert.deepEqual(v4.originalDst, { address: "127.0.0.1", port: 7001, family: 4 });

@@ -8,94 +8,31 @@
 //   127.0.0.1:18443, [::1]:18443   a cleartext line protocol (Redis's PING, answered "+PONG v4" / "+PONG v6")
 //   127.0.0.2:18443                a cleartext server that speaks first: a greeting
 //   127.0.0.1:18080                HTTP "app", the upstream of the route for app.test (not redirected)
-import { execFileSync } from "node:child_process";
 import { X509Certificate } from "node:crypto";
-import { once } from "node:events";
-import { chmodSync, mkdtempSync, readFileSync } from "node:fs";
-import { createServer as createHttpServer, request as httpRequest } from "node:http";
 import { connect as h2connect } from "node:http2";
 import { request as httpsRequest } from "node:https";
-import { connect, createServer, type Server, type Socket } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { createServer, type Server, type Socket } from "node:net";
 import { connect as tlsConnect } from "node:tls";
-import { startWeir, type WeirProcess, writeConfig } from "../lib/weir-process.ts";
+import { startWeir, writeConfig } from "../lib/weir-process.ts";
+import {
+  httpGet,
+  httpOrigin,
+  listen,
+  type RequestField,
+  readJson,
+  redirectToWeir,
+  reportScenario,
+  selfSignedIdentity,
+  straightToProxy,
+} from "./kit.ts";
 
-const MAIN = new URL("../../src/cli/main.ts", import.meta.url).pathname;
 const DETECT_TIMEOUT_MS = 300;
 /** A Redis PING (RESP array): a client-first line protocol that is not HTTP ("PING x" would look like a
  * request line to detection, as a method and a request-target). */
 const RESP_PING = "*1\r\n$4\r\nPING\r\n";
 
-function setUpNetwork(): string[] {
-  execFileSync("ip", ["link", "set", "lo", "up"]);
-  const printed = execFileSync(process.execPath, [
-    MAIN,
-    "iptables",
-    "--proxy-port",
-    "4140",
-    "--proxy-user",
-    "nobody",
-    "--ports",
-    "18888,18443",
-  ]).toString();
-  const rules = printed.trim().split("\n");
-  for (const rule of rules) {
-    const [tool, ...args] = rule.split(" ");
-    execFileSync(tool!, args);
-  }
-  return rules;
-}
-
-/** weir's certificate for line.test and app.test, readable by the workers' user (nobody). */
-function weirCertificate(): { dir: string; cert: string } {
-  const dir = mkdtempSync(join(tmpdir(), "weir-sidecar-"));
-  chmodSync(dir, 0o755);
-  execFileSync(
-    "openssl",
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:P-256",
-      "-nodes",
-      "-days",
-      "1",
-      "-subj",
-      "/CN=line.test",
-      "-addext",
-      "subjectAltName=DNS:line.test,DNS:app.test",
-      "-keyout",
-      join(dir, "key.pem"),
-      "-out",
-      join(dir, "cert.pem"),
-    ],
-    { stdio: "ignore" },
-  );
-  chmodSync(join(dir, "key.pem"), 0o644);
-  return { dir, cert: readFileSync(join(dir, "cert.pem"), "utf8") };
-}
-
-async function listen(server: Server, host: string, port: number): Promise<Server> {
-  server.listen({ host, port, ipv6Only: host.includes(":") });
-  await once(server, "listening");
-  return server;
-}
-
-function httpOrigin(name: string): Server {
-  return createHttpServer((req, res) => {
-    const body = JSON.stringify({
-      origin: name,
-      host: req.headers.host ?? null,
-      xff: req.headers["x-forwarded-for"] ?? null,
-      proto: req.headers["x-forwarded-proto"] ?? null,
-    });
-    res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
-    res.end(body);
-  });
-}
+/** What the HTTP origins report: the client's Host, X-Forwarded-For and X-Forwarded-Proto as weir sent them. */
+const SEEN: readonly RequestField[] = ["host", "xff", "proto"];
 
 /** A cleartext "Redis": answers a whole PING with "+PONG <name>"; with a greeting, speaks first instead. */
 function lineOrigin(name: string, greeting?: string): Server {
@@ -113,13 +50,13 @@ function lineOrigin(name: string, greeting?: string): Server {
 
 function startOrigins(): Promise<Server[]> {
   return Promise.all([
-    listen(httpOrigin("v4"), "127.0.0.1", 18888),
-    listen(httpOrigin("v6"), "::1", 18888),
+    listen(httpOrigin("v4", SEEN), "127.0.0.1", 18888),
+    listen(httpOrigin("v6", SEEN), "::1", 18888),
     listen(lineOrigin("v4"), "127.0.0.1", 18443),
     listen(lineOrigin("v6"), "::1", 18443),
     listen(lineOrigin("first", "220 origin ready\r\n"), "127.0.0.2", 18443),
-    listen(httpOrigin("app"), "127.0.0.1", 18080),
-    listen(httpOrigin("plain"), "127.0.0.3", 18443),
+    listen(httpOrigin("app", SEEN), "127.0.0.1", 18080),
+    listen(httpOrigin("plain", SEEN), "127.0.0.3", 18443),
   ]);
 }
 
@@ -161,19 +98,6 @@ function tlsExchange(
       socket.destroy();
       resolve({ authorized: socket.authorized, fingerprint, data, firstByteMs });
     });
-  });
-}
-
-function readJson(res: NodeJS.ReadableStream, status: number, resolve: (v: unknown) => void): void {
-  const chunks: Buffer[] = [];
-  res.on("data", (c: Buffer) => chunks.push(c));
-  res.on("end", () => {
-    const text = Buffer.concat(chunks).toString();
-    let body: unknown = text;
-    try {
-      body = JSON.parse(text);
-    } catch {}
-    resolve({ status, body });
   });
 }
 
@@ -220,39 +144,6 @@ function h2Get(ca: string): Promise<unknown> {
   });
 }
 
-function httpGet(host: string, authority: string): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      { host, port: 18888, path: "/", headers: { host: authority }, agent: false, timeout: 5000 },
-      (res) => readJson(res, res.statusCode ?? 0, resolve),
-    );
-    req.on("timeout", () => req.destroy(new Error("no answer in 5 s")));
-    req.on("error", reject);
-    req.end();
-  });
-}
-
-/** Straight to the proxy port: closed as a loop, nothing answered. */
-function direct(host: string): Promise<{ closed: boolean; bytes: number }> {
-  return new Promise((resolve) => {
-    let bytes = 0;
-    const socket = connect({ host, port: 4140 });
-    const timer = setTimeout(() => {
-      socket.destroy();
-      resolve({ closed: false, bytes });
-    }, 3000);
-    socket.on("data", (c: Buffer) => {
-      bytes += c.length;
-    });
-    socket.on("error", () => {});
-    socket.on("close", () => {
-      clearTimeout(timer);
-      resolve({ closed: true, bytes });
-    });
-    socket.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
-  });
-}
-
 async function runClients(ca: string): Promise<Record<string, unknown>> {
   const line = (s: string) => s.endsWith("\r\n");
   return {
@@ -264,13 +155,14 @@ async function runClients(ca: string): Promise<Record<string, unknown>> {
     h2: await settle(h2Get(ca)),
     httpV4: await settle(httpGet("127.0.0.1", "v4.test:18888")),
     httpV6: await settle(httpGet("::1", "v6.test:18888")),
-    loopV4: await direct("127.0.0.1"),
-    loopV6: await direct("::1"),
+    loopV4: await straightToProxy("127.0.0.1", 3000),
+    loopV6: await straightToProxy("::1", 3000),
   };
 }
 
-const rules = setUpNetwork();
-const { dir, cert } = weirCertificate();
+const rules = redirectToWeir("18888,18443");
+/** weir's certificate for line.test and app.test. */
+const { keyFile, certFile, cert } = selfSignedIdentity(["line.test", "app.test"]);
 const origins = await startOrigins();
 const config = writeConfig(`
 [system]
@@ -285,7 +177,7 @@ transparent = true
 detect_timeout = "${DETECT_TIMEOUT_MS}ms"
 
 [listeners.outbound.tls]
-certificates = [{ cert = "${join(dir, "cert.pem")}", key = "${join(dir, "key.pem")}" }]
+certificates = [{ cert = "${certFile}", key = "${keyFile}" }]
 
 [[routes]]
 host = "app.test"
@@ -294,27 +186,16 @@ upstream = "app"
 [upstreams.app]
 endpoints = ["127.0.0.1:18080"]
 `);
-const weir: WeirProcess = startWeir(["run", "--config", config]);
-let output: Record<string, unknown>;
-try {
-  await weir.waitFor(/"weir started"|"msg":"ready"/, 15_000);
-  output = { rules, ...(await runClients(cert)) };
-  // Tunnels' access log lines are written when they close.
-  await weir.waitFor(/"original_dst":"127.0.0.2:18443"/, 3000).catch(() => {});
-  await weir.waitFor(/"original_dst":"\[::1\]:18443"/, 3000).catch(() => {});
-} catch (err) {
-  output = { error: (err as Error).message };
-}
-const code = await weir.stop();
-for (const origin of origins) origin.close();
-process.stdout.write(
-  JSON.stringify({
-    ...output,
-    detectTimeoutMs: DETECT_TIMEOUT_MS,
-    weirFingerprint: new X509Certificate(cert).fingerprint256,
-    exitCode: code,
-    weirStdout: weir.stdout(),
-    weirStderr: weir.stderr(),
-  }),
+const weir = startWeir(["run", "--config", config]);
+await reportScenario(
+  weir,
+  origins,
+  async () => {
+    const output = { rules, ...(await runClients(cert)) };
+    // Tunnels' access log lines are written when they close.
+    await weir.waitFor(/"original_dst":"127.0.0.2:18443"/, 3000).catch(() => {});
+    await weir.waitFor(/"original_dst":"\[::1\]:18443"/, 3000).catch(() => {});
+    return output;
+  },
+  { detectTimeoutMs: DETECT_TIMEOUT_MS, weirFingerprint: new X509Certificate(cert).fingerprint256 },
 );
-process.exit(0);

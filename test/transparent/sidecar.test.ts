@@ -6,10 +6,8 @@
 // a server that speaks first is reached after detect_timeout, HTTP/1.1 (by its bytes) and HTTP/2 (by ALPN)
 // are served by routes.
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
-import { before, describe, test } from "node:test";
-import { promisify } from "node:util";
-import { namespaceProblem } from "./namespaces.ts";
+import { describe } from "node:test";
+import { accessLines, type ScenarioOutcome, scenarioChecks } from "./namespaces.ts";
 
 const SCENARIO = new URL("./sidecar-scenario.ts", import.meta.url).pathname;
 
@@ -26,8 +24,7 @@ interface HttpOutcome {
   error?: string;
 }
 
-interface Outcome {
-  error?: string;
+interface Outcome extends ScenarioOutcome {
   rules: string[];
   lineV4: TlsOutcome;
   lineV6: TlsOutcome;
@@ -41,38 +38,10 @@ interface Outcome {
   loopV6: { closed: boolean; bytes: number };
   detectTimeoutMs: number;
   weirFingerprint: string;
-  exitCode: number;
-  weirStdout: string;
-  weirStderr: string;
-}
-
-function accessLines(o: Outcome): Record<string, unknown>[] {
-  return o.weirStdout
-    .split("\n")
-    .filter((l) => l.startsWith("{"))
-    .map((l) => JSON.parse(l) as Record<string, unknown>)
-    .filter((l) => l.log === "access");
 }
 
 describe("transparent sidecar: dual-stack listener, TLS terminated and detected again", () => {
-  let outcome: Outcome | undefined;
-  const skipped = namespaceProblem(["openssl"]);
-
-  before(async () => {
-    if (skipped !== undefined) return;
-    const { stdout } = await promisify(execFile)("unshare", ["--net", "--fork", process.execPath, SCENARIO], {
-      timeout: 60_000,
-      maxBuffer: 16 * 1024 * 1024,
-    });
-    outcome = JSON.parse(stdout) as Outcome;
-    assert.equal(outcome.error, undefined, `${outcome.error}\n${outcome.weirStderr}`);
-  });
-
-  const run = (name: string, check: (o: Outcome) => void) =>
-    test(name, (t) => {
-      if (skipped !== undefined) return t.skip(skipped);
-      check(outcome!);
-    });
+  const run = scenarioChecks<Outcome>(SCENARIO, ["openssl"]);
 
   run("one [::] listener takes IPv4 and IPv6 redirects, each to its own original destination", (o) => {
     assert.equal(o.rules.filter((r) => r.startsWith("ip6tables ")).length, 2);
