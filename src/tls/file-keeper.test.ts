@@ -3,13 +3,13 @@
 // bytes swaps certificates when the handed bytes change, and never reads the disk.
 import assert from "node:assert/strict";
 import { X509Certificate } from "node:crypto";
-import { copyFileSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
+import { readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { Registry } from "prom-client";
 import { requirePrograms } from "../../test/lib/peers.ts";
 import { tempDir } from "../../test/lib/weir-process.ts";
-import { makeCa, makeLeaf } from "../../test/tls/certs.ts";
+import { fingerprintOf, makeRotation, replacePair } from "../../test/tls/certs.ts";
 import { loadConfig } from "../config/load.ts";
 import { provision } from "../generation.ts";
 import { CertificateStore } from "./certificate-store.ts";
@@ -22,12 +22,7 @@ import { ticketKeys } from "./ticket-keys.ts";
 test("keeper: good changes are published, broken ones counted and refused; handed bytes drive a worker's store", async (t) => {
   if (!requirePrograms(t, "openssl")) return;
   const dir = tempDir("weir-tls-keeper-unit-");
-  const pki = makeCa(join(dir, "pki"));
-  const first = makeLeaf(pki, "first", ["a.test"]);
-  const second = makeLeaf(pki, "second", ["a.test"]);
-  const live = { cert: join(dir, "a.pem"), key: join(dir, "a.key") };
-  copyFileSync(first.cert, live.cert);
-  copyFileSync(first.key, live.key);
+  const { pki, first, second, live } = makeRotation(dir);
   const loaded = loadConfig({
     text: `[log]\nlevel = "fatal"\n[listeners.edge]\naddress = "127.0.0.1:0"\n[listeners.edge.tls]\ncertificates = [{ cert = "${live.cert}", key = "${live.key}" }]\nclient_auth = { ca = "${pki.ca}" }\nwatch_interval = "0s"\n[[routes]]\nrespond = { status = 204 }\n`,
   });
@@ -58,8 +53,7 @@ test("keeper: good changes are published, broken ones counted and refused; hande
   assert.ok(Buffer.from(keeper.files()[live.cert] as Uint8Array).equals(readFileSync(first.cert)));
 
   // Fixed: the new pair is published. The files then disappear, which a worker never notices.
-  copyFileSync(second.cert, live.cert);
-  copyFileSync(second.key, live.key);
+  replacePair(live, second);
   keeper.refresh();
   assert.equal(published.length, 1);
   assert.deepEqual(Object.keys(published[0] as TlsFileBytes).sort(), [live.cert, live.key].sort());
@@ -79,10 +73,9 @@ test("keeper: good changes are published, broken ones counted and refused; hande
   );
   t.after(() => store.close());
   const served = () => new X509Certificate(store.current.certificates[0]?.cert as Buffer).fingerprint256;
-  const fingerprint = (file: string) => new X509Certificate(readFileSync(file)).fingerprint256;
-  assert.equal(served(), fingerprint(first.cert));
+  assert.equal(served(), fingerprintOf(first.cert));
   assert.throws(() => readTlsFile(join(dir, "other.pem")), /not handed over by the supervisor/);
 
   updateHandedFiles(published[0] as TlsFileBytes);
-  assert.equal(served(), fingerprint(second.cert), "the handed pair serves; the files on disk are gone");
+  assert.equal(served(), fingerprintOf(second.cert), "the handed pair serves; the files on disk are gone");
 });

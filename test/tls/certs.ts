@@ -1,7 +1,8 @@
 // Test certificates, made at test time with the openssl CLI into a folder of the caller's (never
 // committed): one CA, and leaves signed by it with the DNS names given, RSA 2048 like most real ones.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { X509Certificate } from "node:crypto";
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 export interface TestCa {
@@ -70,4 +71,36 @@ export function makeLeaf(
     dir,
   );
   return { cert: join(dir, `${file}.pem`), key: join(dir, `${file}.key`) };
+}
+
+/** The SHA-256 fingerprint of the PEM certificate in `file`, as node:tls reports a peer's. */
+export function fingerprintOf(file: string): string {
+  return new X509Certificate(readFileSync(file)).fingerprint256;
+}
+
+/** What the certificate reload tests replace on disk while weir serves. */
+export interface CertRotation {
+  pki: TestCa;
+  /** Two leaves for a.test signed by `pki`. */
+  first: TestCert;
+  second: TestCert;
+  /** The pair the config names (a.pem, a.key in the folder given), a copy of `first` to begin with. */
+  live: TestCert;
+}
+
+/** In `dir`: a CA (pki/), two leaves for a.test, and the live pair, a copy of the first. */
+export function makeRotation(dir: string): CertRotation {
+  const pki = makeCa(join(dir, "pki"));
+  const first = makeLeaf(pki, "first", ["a.test"]);
+  const second = makeLeaf(pki, "second", ["a.test"]);
+  const live = { cert: join(dir, "a.pem"), key: join(dir, "a.key") };
+  copyFileSync(first.cert, live.cert);
+  copyFileSync(first.key, live.key);
+  return { pki, first, second, live };
+}
+
+/** Copies `pair` over `live`: the key first, then the certificate. */
+export function replacePair(live: TestCert, pair: TestCert): void {
+  copyFileSync(pair.key, live.key);
+  copyFileSync(pair.cert, live.cert);
 }

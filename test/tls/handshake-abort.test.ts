@@ -8,7 +8,7 @@ import { test } from "node:test";
 import { connect as tlsConnect } from "node:tls";
 import { tempDir } from "../lib/weir-process.ts";
 import { makeCa, makeLeaf } from "./certs.ts";
-import { startTlsProxy } from "./harness.ts";
+import { edgeTlsToml, startTlsProxy } from "./harness.ts";
 
 /** The bytes node:tls sends first for a.test: a real ClientHello, captured by a server that answers nothing. */
 async function captureClientHello(): Promise<Buffer> {
@@ -31,12 +31,7 @@ test("a client closing during the handshake is closed at once and counted", asyn
   const leaf = makeLeaf(pki, "a", ["a.test"]);
   const p = await startTlsProxy(
     t,
-    `[listeners.edge]
-address = "127.0.0.1:0"
-[listeners.edge.tls]
-certificates = [{ cert = "${leaf.cert}", key = "${leaf.key}" }]
-handshake_timeout = "10s"
-[[routes]]
+    `${edgeTlsToml(leaf, ['handshake_timeout = "10s"'])}[[routes]]
 respond = { status = 200, body = "x" }
 `,
   );

@@ -8,48 +8,22 @@
 //   with those bytes, so a broken file never leaves a worker slot empty; a good file reaches every worker.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { randomBytes, X509Certificate } from "node:crypto";
-import { chmodSync, copyFileSync, readFileSync, writeFileSync } from "node:fs";
-import { get as httpGet } from "node:http";
+import { randomBytes } from "node:crypto";
+import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer as createHttpsServer } from "node:https";
 import { join } from "node:path";
 import { test } from "node:test";
-import { type TLSSocket, connect as tlsConnect } from "node:tls";
-import { runWeir, startWeir, tempDir, writeConfig } from "../lib/weir-process.ts";
+import type { TLSSocket } from "node:tls";
+import { runWeir, tempDir, writeConfig } from "../lib/weir-process.ts";
 import { childrenOf, idsOf, isRoot, waitUntil } from "../process/harness.ts";
-import { makeCa, makeLeaf, type TestCert } from "./certs.ts";
+import { fingerprintOf, makeCa, makeLeaf, makeRotation, replacePair } from "./certs.ts";
+import { edgeTlsToml, eventually, openTls, servedFingerprint, startTlsWeir } from "./harness.ts";
 
 const NOBODY = 65534;
 const inCi = process.env.CI === "true";
 const rootReason = isRoot ? false : "needs root (root-only files, workers switch to nobody)";
 /** Workers as nobody when the tests run as root (they do here), else as the launching user. */
 const workersUser = isRoot ? 'user = "nobody"\ngroup = "nogroup"\n' : "";
-
-const fingerprintOf = (file: string) => new X509Certificate(readFileSync(file)).fingerprint256;
-
-/** A TLS connection to `servername` on `port`, verified against `ca`, with an optional client certificate. */
-function open(port: number, ca: Buffer, client?: TestCert, servername = "a.test"): Promise<TLSSocket> {
-  return new Promise((resolve, reject) => {
-    const s = tlsConnect(
-      {
-        port,
-        host: "127.0.0.1",
-        servername,
-        ca,
-        ...(client ? { cert: readFileSync(client.cert), key: readFileSync(client.key) } : {}),
-      },
-      () => resolve(s),
-    );
-    s.once("error", reject);
-  });
-}
-
-async function servedFingerprint(port: number, ca: Buffer): Promise<string> {
-  const s = await open(port, ca);
-  const fp = s.getPeerX509Certificate()?.fingerprint256 ?? "";
-  s.destroy();
-  return fp;
-}
 
 /** One HTTP/1.1 request on a fresh socket, closed after the response; resolves the whole reply. */
 function request(s: TLSSocket, host: string): Promise<string> {
@@ -62,30 +36,6 @@ function request(s: TLSSocket, host: string): Promise<string> {
     s.once("error", reject);
     s.write(`GET / HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
   });
-}
-
-/** The admin API's /metrics text. */
-function metrics(adminPort: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    httpGet({ host: "127.0.0.1", port: adminPort, path: "/metrics" }, (res) => {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (c) => {
-        body += c;
-      });
-      res.on("end", () => resolve(body));
-    }).on("error", reject);
-  });
-}
-
-/** The value of the series `name` whose labels include every `labels` pair; 0 when absent. */
-async function metric(adminPort: number, name: string, labels: Record<string, string>): Promise<number> {
-  const line = (await metrics(adminPort))
-    .split("\n")
-    .find(
-      (l) => l.startsWith(`${name}{`) && Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)),
-    );
-  return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(" ") + 1));
 }
 
 test("root-only 0600 keys, CA bundles and ticket key: the supervisor reads them, workers as nobody serve with them", {
@@ -130,20 +80,15 @@ test("root-only 0600 keys, CA bundles and ticket key: the supervisor reads them,
   t.after(() => originServer.close());
   const originPort = (originServer.address() as { port: number }).port;
 
-  const file = writeConfig(
+  const { weir, port } = await startTlsWeir(
+    t,
     `[system]
 workers = 1
 user = "nobody"
 group = "nogroup"
 [access_log]
 enabled = false
-[listeners.edge]
-address = "127.0.0.1:0"
-[listeners.edge.tls]
-certificates = [{ cert = "${site.cert}", key = "${site.key}" }]
-client_auth = { ca = "${pki.ca}", mode = "required" }
-session_ticket_key = "${ticketKey}"
-[[routes]]
+${edgeTlsToml(site, [`client_auth = { ca = "${pki.ca}", mode = "required" }`, `session_ticket_key = "${ticketKey}"`])}[[routes]]
 upstream = "origin"
 [upstreams.origin]
 endpoints = ["127.0.0.1:${originPort}"]
@@ -151,15 +96,11 @@ tls = { ca = "${pki.ca}", server_name = "origin.test", cert = "${weirClient.cert
 `,
     dir,
   );
-  const weir = startWeir(["run", "-c", file]);
-  t.after(() => weir.stop("SIGKILL"));
-  const started = JSON.parse(await weir.waitFor(/"weir started"/));
-  const port = started.listeners["127.0.0.1:0"] as number;
   const workers = childrenOf(weir.child.pid as number);
   assert.equal(workers.length, 1);
   assert.equal(idsOf(workers[0] as number).uids[1], NOBODY, "the worker runs as nobody");
 
-  const s = await open(port, readFileSync(pki.ca), alice);
+  const s = await openTls(port, readFileSync(pki.ca), { client: alice });
   assert.equal(
     s.getPeerX509Certificate()?.fingerprint256,
     fingerprintOf(site.cert),
@@ -170,7 +111,7 @@ tls = { ca = "${pki.ca}", server_name = "origin.test", cert = "${weirClient.cert
   assert.match(reply, /origin saw CN=weir-client/, "the upstream got weir's root-only client certificate");
   // A client without a certificate is refused: the root-only client CA bundle is in force.
   await assert.rejects(
-    open(port, readFileSync(pki.ca)).then((c) => request(c, "a.test")),
+    openTls(port, readFileSync(pki.ca)).then((c) => request(c, "a.test")),
     (err: unknown) => err !== undefined,
   );
   assert.equal(await weir.stop(), 0);
@@ -221,39 +162,26 @@ test("a broken TLS file at start: exit 2 before anything is bound or forked, one
 
 test("a broken certificate file never empties a worker slot: replacements get the last good bytes; fixed files reach every worker", async (t) => {
   const dir = tempDir("weir-tls-keeper-");
-  const pki = makeCa(join(dir, "pki"));
+  const { pki, first, second, live } = makeRotation(dir);
   const ca = readFileSync(pki.ca);
-  const first = makeLeaf(pki, "first", ["a.test"]);
-  const second = makeLeaf(pki, "second", ["a.test"]);
-  const live = { cert: join(dir, "a.pem"), key: join(dir, "a.key") };
-  copyFileSync(first.cert, live.cert);
-  copyFileSync(first.key, live.key);
-  const file = writeConfig(
+  const w = await startTlsWeir(
+    t,
     `[system]
 workers = 2
 ${workersUser}[admin]
 listen = "127.0.0.1:0"
 [access_log]
 enabled = false
-[listeners.edge]
-address = "127.0.0.1:0"
-[listeners.edge.tls]
-certificates = [{ cert = "${live.cert}", key = "${live.key}" }]
-watch_interval = "100ms"
-[[routes]]
+${edgeTlsToml(live, ['watch_interval = "100ms"'])}[[routes]]
 respond = { status = 200, body = "served" }
 `,
     dir,
   );
-  const weir = startWeir(["run", "-c", file]);
-  t.after(() => weir.stop("SIGKILL"));
-  const adminPort = JSON.parse(await weir.waitFor(/"admin API listening"/)).port as number;
-  const started = JSON.parse(await weir.waitFor(/"weir started"/));
-  const port = started.listeners["127.0.0.1:0"] as number;
+  const { weir, port, output } = w;
   const supervisor = weir.child.pid as number;
   assert.equal(await servedFingerprint(port, ca), fingerprintOf(first.cert));
   const reloads = (result: string) =>
-    metric(adminPort, "weir_tls_certificate_reloads_total", { listener: "edge", result });
+    w.metric("weir_tls_certificate_reloads_total", { listener: "edge", result });
 
   // Broken on disk: the supervisor's poll refuses it, names the file and counts it.
   writeFileSync(live.cert, "-----BEGIN CERTIFICATE-----\nbroken\n-----END CERTIFICATE-----\n");
@@ -266,8 +194,7 @@ respond = { status = 200, body = "served" }
   const victims = childrenOf(supervisor);
   assert.equal(victims.length, 2);
   for (const pid of victims) process.kill(pid, "SIGKILL");
-  const output = () => weir.stdout() + weir.stderr();
-  await waitUntil(() => (output().match(/"worker replaced"/g) ?? []).length >= 2, 10_000, "both replaced");
+  await waitUntil(() => w.lines(/"worker replaced"/).length >= 2, 10_000, "both replaced");
   const replacements = childrenOf(supervisor);
   assert.equal(replacements.length, 2, "no slot left empty");
   for (const pid of victims) assert.ok(!replacements.includes(pid));
@@ -276,15 +203,11 @@ respond = { status = 200, body = "served" }
     assert.equal(await servedFingerprint(port, ca), fingerprintOf(first.cert), "the last good certificate");
 
   // Fixed: the new pair reaches both workers; one success is counted, the failure stays counted once.
-  copyFileSync(second.key, live.key);
-  copyFileSync(second.cert, live.cert);
-  const deadline = Date.now() + 5_000;
-  let seen: string[] = [];
-  while (Date.now() < deadline) {
-    seen = await Promise.all(Array.from({ length: 8 }, () => servedFingerprint(port, ca)));
-    if (seen.every((fp) => fp === fingerprintOf(second.cert))) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  replacePair(live, second);
+  const seen = await eventually(
+    () => Promise.all(Array.from({ length: 8 }, () => servedFingerprint(port, ca))),
+    (fps) => fps.every((fp) => fp === fingerprintOf(second.cert)),
+  );
   assert.deepEqual(new Set(seen), new Set([fingerprintOf(second.cert)]), "every worker serves the new one");
   assert.equal(await reloads("success"), 1);
   assert.equal(await reloads("failed"), 1);
