@@ -12,7 +12,7 @@
 // - A worker forked later (a replacement after a crash) is handed `files()`: the last good bytes, never
 //   what is on disk now, so a broken file cannot keep a worker slot empty.
 import pino from "pino";
-import { type Counter, Counter as PromCounter } from "prom-client";
+import type { Counter } from "prom-client";
 import type { Config } from "../config/schema/index.ts";
 import type { ListenerTlsConfig } from "../config/schema/tls.ts";
 import type { Logger } from "../observe/log.ts";
@@ -25,8 +25,8 @@ import { readUpstreamTlsFiles } from "./upstream.ts";
 
 export interface KeeperOptions {
   log: Logger;
-  /** weir_tls_certificate_reloads_total of the supervisor's registry. */
-  reloads: Counter<"listener" | "result">;
+  /** weir_tls_certificate_reloads_total of the supervisor's registry (none for `weir check`). */
+  reloads?: Counter<"listener" | "result">;
 }
 
 export class TlsFileKeeper {
@@ -68,7 +68,7 @@ export class TlsFileKeeper {
       if (tls.client_auth !== undefined) this.#files.set(tls.client_auth.ca, policy.options.ca as Buffer);
       const store = new CertificateStore(name, tls, policy, opts.log, {
         reloaded: (certificates) => {
-          opts.reloads.inc({ listener: name, result: "success" });
+          opts.reloads?.inc({ listener: name, result: "success" });
           const changed: Record<string, Buffer> = {};
           for (const c of certificates) {
             changed[c.certPath] = c.cert;
@@ -78,7 +78,7 @@ export class TlsFileKeeper {
           }
           this.#publish?.(changed);
         },
-        failed: () => opts.reloads.inc({ listener: name, result: "failed" }),
+        failed: () => opts.reloads?.inc({ listener: name, result: "failed" }),
       });
       this.#stores.push(store);
       for (const c of store.current.certificates) {
@@ -118,14 +118,8 @@ export class TlsFileKeeper {
  * CertificateError's message (naming the listener or upstream and the file), or undefined.
  */
 export function checkTlsFiles(config: Config): string | undefined {
-  const reloads = new PromCounter({
-    name: "weir_check_tls_reloads",
-    help: "unused",
-    labelNames: ["listener", "result"],
-    registers: [],
-  });
   try {
-    new TlsFileKeeper(config, { log: pino({ enabled: false }), reloads }).close();
+    new TlsFileKeeper(config, { log: pino({ enabled: false }) }).close();
     return undefined;
   } catch (err) {
     if (err instanceof CertificateError) return err.message;

@@ -68,7 +68,6 @@ export function adoptForFixedReads(
   original: Socket,
   deliver: (chunk: Buffer) => void,
   destination: () => Socket,
-  size = READ_BUFFER_SIZE,
 ): AdoptedSocket | null {
   if (!adoptable(original)) return null;
   let fd: number;
@@ -101,7 +100,7 @@ export function adoptForFixedReads(
     writable: true,
     onread: {
       buffer: () => {
-        buffer ??= Buffer.allocUnsafeSlow(size);
+        buffer ??= Buffer.allocUnsafeSlow(READ_BUFFER_SIZE);
         return buffer;
       },
       callback: (bytes: number, into: Uint8Array): boolean => {
