@@ -29,9 +29,9 @@ export interface TransparentTargets {
  * What a transparent listener does with a stream it decrypted. ALPN that chose an HTTP protocol ("h2",
  * "http/1.1", RFC 7301 §3.2) says what follows: the HTTP engine at once. Otherwise the decrypted bytes
  * are detected as a cleartext connection's are: the HTTP/2 preface and an HTTP/1 request line go to the
- * HTTP engine (whose requests only routes serve, transparent-http.ts); anything else, TLS again included,
- * and silence until detect_timeout (a server that speaks first, as IMAPS or SMTPS after the handshake),
- * is tunnelled to the original destination in cleartext. Holding a certificate for the name makes weir
+ * HTTP engine (routed by authority, the rest to the original destination: transparent-http.ts); anything
+ * else, TLS again included, and silence until detect_timeout (a server that speaks first, as IMAPS or
+ * SMTPS after the handshake), is tunnelled to the original destination in cleartext. Holding a certificate for the name makes weir
  * that name's TLS endpoint: what it forwards is the decrypted stream, as a mesh sidecar forwards after
  * terminating (docs/transparent.md).
  */
