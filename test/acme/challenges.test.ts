@@ -6,50 +6,42 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { startWeir, tempDir, writeConfig } from "../lib/weir-process.ts";
+import { tempDir } from "../lib/weir-process.ts";
 import {
   adminJson,
   curlHttps,
   freePort,
-  makeServerCa,
+  knotFor,
+  pebbleFor,
+  pebbleToml,
   requireAcmePeers,
   servedCertificate,
-  startKnot,
-  startPebble,
+  startedWeirFor,
   verifyChain,
   waitForAcme,
+  weirFor,
 } from "./harness.ts";
 
 test("HTTP-01, TLS-ALPN-01 and an RFC 2136 DNS-01 wildcard from pebble, served by weir", async (t) => {
   if (!requireAcmePeers(t, "knotd")) return;
   const dir = tempDir("weir-acme-");
-  const ca = makeServerCa(dir);
   const [httpPort, tlsPort, adminPort] = [await freePort(), await freePort(), await freePort()];
-  const knot = await startKnot(dir, await freePort());
-  t.after(() => knot.stop());
-  const pebble = await startPebble({
-    dir,
-    ca,
-    port: await freePort(),
-    managementPort: await freePort(),
-    httpPort,
-    tlsPort,
-    dnsServer: knot.server,
-  });
-  t.after(() => pebble.stop());
+  const knot = await knotFor(t, dir);
+  const pebble = await pebbleFor(t, dir, { httpPort, tlsPort, dnsServer: knot.server });
   const root = await pebble.root();
   const rootFile = join(dir, "pebble-root.pem");
   writeFileSync(rootFile, root);
 
-  const config = writeConfig(
+  const { weir, config } = await startedWeirFor(
+    t,
+    dir,
     `
 [system]
 workers = 2
 [admin]
 listen = "127.0.0.1:${adminPort}"
 [acme]
-directory = "${pebble.directory}"
-directory_ca = "server-ca.pem"
+${pebbleToml(pebble)}
 email = "ops@weir.test"
 accept_terms = true
 state_dir = "state"
@@ -86,11 +78,7 @@ tls = { acme = true }
 [[routes]]
 respond = { status = 200, body = "acme ok\\n" }
 `,
-    dir,
   );
-  let weir = startWeir(["run", "-c", config]);
-  t.after(() => weir.stop());
-  await weir.waitFor(/weir started/);
 
   const ok = (id: string) => (certs: { id: string; status: string }[]) =>
     certs.find((c) => c.id === id)?.status === "valid";
@@ -143,13 +131,13 @@ respond = { status = 200, body = "acme ok\\n" }
 
   // A restart serves the stored certificates at once and orders nothing.
   assert.equal(await weir.stop(), 0);
-  weir = startWeir(["run", "-c", config]);
-  await weir.waitFor(/weir started/);
+  const restarted = weirFor(t, config);
+  await restarted.waitFor(/weir started/);
   const again = await servedCertificate(tlsPort, "a.weir.test", root);
   assert.equal(again.serial, all.find((c) => c.id === "a.weir.test")?.serial);
   await waitForAcme(adminPort, (certs) => certs.filter((c) => c.status === "valid").length === 3);
   await new Promise((r) => setTimeout(r, 500));
-  const ordered = (weir.stdout() + weir.stderr())
+  const ordered = (restarted.stdout() + restarted.stderr())
     .split("\n")
     .filter((l) => l.includes("acme: ordering certificate"));
   assert.deepEqual(

@@ -13,6 +13,7 @@ import { join } from "node:path";
 import type { TestContext } from "node:test";
 import { connect as tlsConnect } from "node:tls";
 import { requirePrograms } from "../lib/peers.ts";
+import { startWeir, type WeirProcess, writeConfig } from "../lib/weir-process.ts";
 
 export interface Daemon {
   child: ChildProcess;
@@ -268,6 +269,71 @@ export async function startKnot(dir: string, port: number, zone = "weir.test"): 
   );
   const d = await startDaemon("knotd", ["-c", conf], /loaded, serial|server started/);
   return { ...d, server: `127.0.0.1:${port}`, zone, keyName, secret };
+}
+
+// One test's peers, each on free loopback ports and stopped by `t.after`, so a test states only what
+// differs: which DNS server pebble asks, which ports it validates on, how long its certificates live.
+
+/** knotd for `t` (see startKnot), serving weir.test from `dir`. */
+export async function knotFor(t: TestContext, dir: string): Promise<Knot> {
+  const knot = await startKnot(dir, await freePort());
+  t.after(() => knot.stop());
+  return knot;
+}
+
+/** pebble-challtestsrv for `t` (see startChallTestSrv): DNS answering 127.0.0.1 for every name. */
+export async function challTestSrvFor(t: TestContext): Promise<ChallTestSrv> {
+  const dns = await startChallTestSrv(await freePort(), await freePort());
+  t.after(() => dns.stop());
+  return dns;
+}
+
+/**
+ * pebble for `t`, its HTTPS certificate signed by a fresh CA written to `dir/server-ca.pem` (the file
+ * `pebbleToml` names), its ACME and management API on free ports. `httpPort` and `tlsPort` are where it
+ * validates HTTP-01 and TLS-ALPN-01, i.e. weir's listeners.
+ */
+export async function pebbleFor(
+  t: TestContext,
+  dir: string,
+  o: Omit<PebbleOptions, "dir" | "ca" | "port" | "managementPort">,
+): Promise<Pebble> {
+  const pebble = await startPebble({
+    ...o,
+    dir,
+    ca: makeServerCa(dir),
+    port: await freePort(),
+    managementPort: await freePort(),
+  });
+  t.after(() => pebble.stop());
+  return pebble;
+}
+
+/**
+ * The `[acme]` lines that point weir at `pebble`: its directory, trusted through the CA pebbleFor wrote.
+ * `directory_ca` is relative, so the config file must sit in the `dir` given to pebbleFor.
+ */
+export function pebbleToml(pebble: Pebble): string {
+  return `directory = "${pebble.directory}"\ndirectory_ca = "server-ca.pem"`;
+}
+
+/** `weir run -c config` for `t`, stopped after it (callers wait for what they need, e.g. /weir started/). */
+export function weirFor(t: TestContext, config: string): WeirProcess {
+  const weir = startWeir(["run", "-c", config]);
+  t.after(() => weir.stop());
+  return weir;
+}
+
+/** Writes `toml` as `dir/weir.toml` (next to pebbleFor's CA) and runs weirFor it until "weir started". */
+export async function startedWeirFor(
+  t: TestContext,
+  dir: string,
+  toml: string,
+): Promise<{ weir: WeirProcess; config: string }> {
+  const config = writeConfig(toml, dir);
+  const weir = weirFor(t, config);
+  await weir.waitFor(/weir started/);
+  return { weir, config };
 }
 
 export function requireAcmePeers(t: TestContext, ...extra: string[]): boolean {

@@ -5,26 +5,27 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { startWeir, tempDir } from "../lib/weir-process.ts";
-import { freePort, makeServerCa, requireAcmePeers, startKnot, startPebble, waitForAcme } from "./harness.ts";
+import { tempDir } from "../lib/weir-process.ts";
+import {
+  freePort,
+  knotFor,
+  pebbleFor,
+  pebbleToml,
+  requireAcmePeers,
+  waitForAcme,
+  weirFor,
+} from "./harness.ts";
 
 test("two instances sharing state_dir order one certificate, not two", async (t) => {
   if (!requireAcmePeers(t, "knotd")) return;
   const dir = tempDir("weir-acme-two-");
-  const ca = makeServerCa(dir);
-  const knot = await startKnot(dir, await freePort());
-  t.after(() => knot.stop());
-  const pebble = await startPebble({
-    dir,
-    ca,
-    port: await freePort(),
-    managementPort: await freePort(),
+  const knot = await knotFor(t, dir);
+  // weir listens on port 0 here (DNS-01 only): pebble's HTTP-01/TLS-ALPN-01 ports point nowhere.
+  const pebble = await pebbleFor(t, dir, {
     httpPort: await freePort(),
     tlsPort: await freePort(),
     dnsServer: knot.server,
   });
-  t.after(() => pebble.stop());
-
   const instances = [];
   for (const n of [1, 2]) {
     const admin = await freePort();
@@ -37,8 +38,7 @@ workers = 1
 [admin]
 listen = "127.0.0.1:${admin}"
 [acme]
-directory = "${pebble.directory}"
-directory_ca = "server-ca.pem"
+${pebbleToml(pebble)}
 accept_terms = true
 state_dir = "state"
 retry_min = "500ms"
@@ -53,9 +53,8 @@ address = "127.0.0.1:0"
 respond = { status = 200 }
 `,
     );
-    instances.push({ admin, weir: startWeir(["run", "-c", file]) });
+    instances.push({ admin, weir: weirFor(t, file) });
   }
-  for (const i of instances) t.after(() => i.weir.stop());
   const reports = await Promise.all(
     instances.map((i) => waitForAcme(i.admin, (c) => c[0]?.status === "valid" && c[0]?.serial !== undefined)),
   );

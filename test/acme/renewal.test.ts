@@ -5,46 +5,36 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { connect as tlsConnect } from "node:tls";
-import { startWeir, tempDir, writeConfig } from "../lib/weir-process.ts";
+import { tempDir } from "../lib/weir-process.ts";
 import {
   adminJson,
+  challTestSrvFor,
   freePort,
-  makeServerCa,
+  pebbleFor,
+  pebbleToml,
   requireAcmePeers,
   servedCertificate,
-  startChallTestSrv,
-  startPebble,
+  startedWeirFor,
   waitForAcme,
 } from "./harness.ts";
 
 test("short-lived certificates renew by themselves; with the CA down the last one keeps serving", async (t) => {
   if (!requireAcmePeers(t)) return;
   const dir = tempDir("weir-acme-renew-");
-  const ca = makeServerCa(dir);
   const [httpPort, tlsPort, adminPort] = [await freePort(), await freePort(), await freePort()];
-  const dns = await startChallTestSrv(await freePort(), await freePort());
-  t.after(() => dns.stop());
-  const pebble = await startPebble({
-    dir,
-    ca,
-    port: await freePort(),
-    managementPort: await freePort(),
-    httpPort,
-    tlsPort,
-    dnsServer: dns.dns,
-    validitySeconds: 30,
-  });
-  t.after(() => pebble.stop());
+  const dns = await challTestSrvFor(t);
+  const pebble = await pebbleFor(t, dir, { httpPort, tlsPort, dnsServer: dns.dns, validitySeconds: 30 });
   const root = await pebble.root();
-  const config = writeConfig(
+  const { weir } = await startedWeirFor(
+    t,
+    dir,
     `
 [system]
 workers = 2
 [admin]
 listen = "127.0.0.1:${adminPort}"
 [acme]
-directory = "${pebble.directory}"
-directory_ca = "server-ca.pem"
+${pebbleToml(pebble)}
 accept_terms = true
 state_dir = "state"
 renew_before_expiry = "27s"
@@ -63,11 +53,7 @@ tls = { acme = true }
 [[routes]]
 respond = { status = 200, body = "acme ok\\n" }
 `,
-    dir,
   );
-  const weir = startWeir(["run", "-c", config]);
-  t.after(() => weir.stop());
-  await weir.waitFor(/weir started/);
   const first = (await waitForAcme(adminPort, (c) => c[0]?.status === "valid"))[0]?.serial;
   assert.ok(first);
 
