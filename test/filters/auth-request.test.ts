@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import { test } from "node:test";
-import { config, send, startOrigin, startWeir } from "./harness.ts";
+import { originConfig, send, startOrigin, startWeir } from "./harness.ts";
 
 interface AuthCall {
   method: string;
@@ -39,21 +39,14 @@ async function startAuth(t: import("node:test").TestContext): Promise<{ port: nu
 }
 
 function authConfig(originPort: number, authUrl: string): string {
-  return config(`
-[listeners.web]
-address = "127.0.0.1:0"
-[[routes]]
-path_prefix = "/"
-upstream = "origin"
-[[routes.filters]]
+  return originConfig(originPort, {
+    filters: `[[routes.filters]]
 kind = "auth_request"
 url = "${authUrl}"
 forward_headers = ["authorization"]
 copy_headers = ["x-auth-user"]
-timeout = "1s"
-[upstreams.origin]
-endpoints = ["127.0.0.1:${originPort}"]
-`);
+timeout = "1s"`,
+  });
 }
 
 test("the auth service allows, refuses, or fails; the origin sees only allowed requests", async (t) => {

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { request } from "node:http";
 import { test } from "node:test";
-import { config, send, startOrigin, startWeir } from "./harness.ts";
+import { originConfig, send, startOrigin, startWeir } from "./harness.ts";
 
 async function setup(t: import("node:test").TestContext, responseSize: number) {
   const origin = await startOrigin(t, (req, res, seen) => {
@@ -18,19 +18,12 @@ async function setup(t: import("node:test").TestContext, responseSize: number) {
   });
   const weir = await startWeir(
     t,
-    config(`
-[listeners.web]
-address = "127.0.0.1:0"
-[[routes]]
-path_prefix = "/"
-upstream = "origin"
-[[routes.filters]]
+    originConfig(origin.port, {
+      filters: `[[routes.filters]]
 kind = "body_limit"
 request = "1KiB"
-response = "1KiB"
-[upstreams.origin]
-endpoints = ["127.0.0.1:${origin.port}"]
-`),
+response = "1KiB"`,
+    }),
   );
   return { origin, weir };
 }

@@ -3,8 +3,7 @@
 import assert from "node:assert/strict";
 import { connect, type Socket } from "node:net";
 import { describe, test } from "node:test";
-import { echoServer, listen, portOf } from "../lib/net.ts";
-import { config, send, sleep, startOrigin, startWeir } from "./harness.ts";
+import { originConfig, send, sleep, startEchoTunnel, startOrigin, startWeir } from "./harness.ts";
 
 /** Connects and reports whether the peer kept the connection: an echo comes back, or it was closed. */
 function tryConnection(
@@ -36,21 +35,11 @@ function tryConnection(
 
 describe("listener connection filters", () => {
   test("tcp listener: cidr deny closes the connection on accept; others are tunnelled", async (t) => {
-    const echo = await listen(echoServer());
-    t.after(() => echo.close());
-    const weir = await startWeir(
+    const weir = await startEchoTunnel(
       t,
-      config(`
-[listeners.tcp]
-address = "127.0.0.1:0"
-protocol = "tcp"
-upstream = "echo"
-[[listeners.tcp.filters]]
+      `[[listeners.tcp.filters]]
 kind = "cidr"
-deny = ["127.0.0.2/32"]
-[upstreams.echo]
-endpoints = ["127.0.0.1:${portOf(echo)}"]
-`),
+deny = ["127.0.0.2/32"]`,
     );
     const allowed = await tryConnection(weir.port, { payload: "ping" });
     assert.equal(allowed.open, true);
@@ -64,19 +53,13 @@ endpoints = ["127.0.0.1:${portOf(echo)}"]
     const origin = await startOrigin(t);
     const weir = await startWeir(
       t,
-      config(`
-[listeners.web]
-address = "[::]:0"
-[[listeners.web.filters]]
+      originConfig(origin.port, {
+        address: "[::]:0",
+        listener: `[[listeners.web.filters]]
 kind = "cidr"
 allow = ["::1/128", "127.0.0.0/30"]
-deny = ["127.0.0.2"]
-[[routes]]
-path_prefix = "/"
-upstream = "origin"
-[upstreams.origin]
-endpoints = ["127.0.0.1:${origin.port}"]
-`),
+deny = ["127.0.0.2"]`,
+      }),
       "::",
     );
     assert.equal((await send(weir.port, "/", { host: "::1" })).status, 200);
@@ -93,21 +76,11 @@ endpoints = ["127.0.0.1:${origin.port}"]
   });
 
   test("connection_limit: a client holds at most N connections; others are not counted against it", async (t) => {
-    const echo = await listen(echoServer());
-    t.after(() => echo.close());
-    const weir = await startWeir(
+    const weir = await startEchoTunnel(
       t,
-      config(`
-[listeners.tcp]
-address = "127.0.0.1:0"
-protocol = "tcp"
-upstream = "echo"
-[[listeners.tcp.filters]]
+      `[[listeners.tcp.filters]]
 kind = "connection_limit"
-per_client = 2
-[upstreams.echo]
-endpoints = ["127.0.0.1:${portOf(echo)}"]
-`),
+per_client = 2`,
     );
     const first = await tryConnection(weir.port, { payload: "a" });
     const second = await tryConnection(weir.port, { payload: "b" });

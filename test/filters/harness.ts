@@ -1,13 +1,75 @@
 // Shared setup of the filter suites: weir's real listeners (handshake steps, connection filters, the HTTP
-// engine) on port 0 in this process, origins and auth services on port 0, and a plain HTTP/1.1 client
-// that can choose its source address (127.0.0.2, ::1) the way a second client machine would.
+// engine) on port 0 in this process, configs that end at one origin or tunnel to an echo server, origins
+// and auth services on port 0, a plain HTTP/1.1 client that can choose its source address (127.0.0.2,
+// ::1) the way a second client machine would, and a raw client that speaks through a PROXY header the
+// way a load balancer would.
 import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
+import { connect } from "node:net";
 import type { TestContext } from "node:test";
 import { loadConfig } from "../../src/config/load.ts";
 import { type Generation, provision } from "../../src/generation.ts";
 import { Listener } from "../../src/listener/listener.ts";
+import { buildProxyHeaderV1, buildProxyHeaderV2 } from "../../src/protocol/proxy-header/index.ts";
+import { config } from "../http/harness.ts";
+import { echoServer, listen, portOf } from "../lib/net.ts";
 
 export { config, echo, type Origin, requireProgram, type SeenRequest, startOrigin } from "../http/harness.ts";
+
+/** The parts of a config that differ between tests whose traffic ends at one origin. */
+export interface OriginRouteParts {
+  /** Address of listener "web"; default 127.0.0.1:0. */
+  address?: string;
+  /** Lines of listener "web" after its address: its keys, then its `[[listeners.web.filters]]` tables. */
+  listener?: string;
+  /** `[[routes]]` tables matched before the catch-all route. */
+  routes?: string;
+  /** `[[routes.filters]]` tables of the catch-all route. */
+  filters?: string;
+  /** Further `[upstreams.*]` tables, for the routes in `routes`. */
+  upstreams?: string;
+}
+
+/**
+ * A whole config (quiet logs, see `config`): listener "web", then `parts.routes`, then the catch-all
+ * route "/" to upstream "origin" (with `parts.filters`), "origin" as 127.0.0.1:`originPort`, then
+ * `parts.upstreams`.
+ */
+export function originConfig(originPort: number, parts: OriginRouteParts = {}): string {
+  return config(`
+[listeners.web]
+address = "${parts.address ?? "127.0.0.1:0"}"
+${parts.listener ?? ""}
+${parts.routes ?? ""}
+[[routes]]
+path_prefix = "/"
+upstream = "origin"
+${parts.filters ?? ""}
+[upstreams.origin]
+endpoints = ["127.0.0.1:${originPort}"]
+${parts.upstreams ?? ""}
+`);
+}
+
+/**
+ * Starts an echo server (closed after the test) and weir with raw TCP listener "tcp" tunnelling to it;
+ * `listener` holds that listener's further lines (its keys, then its `[[listeners.tcp.filters]]` tables).
+ */
+export async function startEchoTunnel(t: TestContext, listener: string): Promise<Weir> {
+  const echo = await listen(echoServer());
+  t.after(() => echo.close());
+  return startWeir(
+    t,
+    config(`
+[listeners.tcp]
+address = "127.0.0.1:0"
+protocol = "tcp"
+upstream = "echo"
+${listener}
+[upstreams.echo]
+endpoints = ["127.0.0.1:${portOf(echo)}"]
+`),
+  );
+}
 
 export interface Weir {
   gen: Generation;
@@ -89,3 +151,38 @@ export function send(port: number, path: string, opts: RequestOptions = {}): Pro
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** A PROXY header (v1 or v2) from `source`, port 40000, to a destination of the same family, port 443. */
+export function proxyHeader(version: 1 | 2, source: string): Buffer {
+  const destination = source.includes(":") ? "2001:db8::ffff" : "192.0.2.255";
+  const h = {
+    command: "proxy" as const,
+    source: { address: source, port: 40000 },
+    destination: { address: destination, port: 443 },
+  };
+  return version === 1 ? buildProxyHeaderV1(h) : buildProxyHeaderV2(h);
+}
+
+const GET = "GET / HTTP/1.1\r\nhost: a.test\r\nconnection: close\r\n\r\n";
+
+/**
+ * Sends a PROXY header (v`version`) naming `source` as the client, then `request` (default: GET / with
+ * connection: close), on a new connection from 127.0.0.1, and reads until weir closes it (2 s at most):
+ * the HTTP status, or "closed" when weir closed the connection without answering (a connection filter
+ * refused it).
+ */
+export function proxiedStatus(port: number, version: 1 | 2, source: string, request = GET): Promise<string> {
+  const bytes = Buffer.concat([proxyHeader(version, source), Buffer.from(request)]);
+  return new Promise((resolve) => {
+    const socket = connect({ port, host: "127.0.0.1" });
+    let data = "";
+    socket.on("data", (d: Buffer) => {
+      data += d.toString("latin1");
+    });
+    const done = () => resolve(data === "" ? "closed" : (data.split(" ")[1] ?? data));
+    socket.once("close", done);
+    socket.on("error", () => {});
+    socket.once("connect", () => socket.write(bytes));
+    socket.setTimeout(2000, () => socket.destroy());
+  });
+}

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { config, send, startOrigin, startWeir } from "./harness.ts";
+import { originConfig, send, startOrigin, startWeir } from "./harness.ts";
 
 test("headers removed by glob (request) and by regex (response); set with variables", async (t) => {
   const origin = await startOrigin(t, (_req, res, seen) => {
@@ -21,13 +21,8 @@ test("headers removed by glob (request) and by regex (response); set with variab
   });
   const weir = await startWeir(
     t,
-    config(`
-[listeners.web]
-address = "127.0.0.1:0"
-[[routes]]
-path_prefix = "/"
-upstream = "origin"
-[[routes.filters]]
+    originConfig(origin.port, {
+      filters: `[[routes.filters]]
 kind = "remove_headers"
 request_glob = ["x-internal-*", "x-?ecret"]
 request_regex = ["^x-trace-[0-9]+$"]
@@ -35,10 +30,8 @@ response_regex = ["^x-debug-"]
 [[routes.filters]]
 kind = "set_headers"
 request = { "x-weir-client" = "\${client_addr}", "x-env" = "test", "x-seen" = "\${method} \${host}\${path}", "x-id" = "\${request_id}" }
-response = { "x-served-by" = "weir", "x-debug-added" = "after removal, so kept" }
-[upstreams.origin]
-endpoints = ["127.0.0.1:${origin.port}"]
-`),
+response = { "x-served-by" = "weir", "x-debug-added" = "after removal, so kept" }`,
+    }),
   );
   const res = await send(weir.port, "/p?q=1", {
     headers: {

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { normalizePath } from "../../src/filters/normalize-path/index.ts";
-import { config, send, startOrigin, startWeir } from "./harness.ts";
+import { originConfig, send, startOrigin, startWeir } from "./harness.ts";
 
 describe("normalizePath", () => {
   const cases: [string, string][] = [
@@ -39,18 +39,11 @@ describe("normalisation before routing", () => {
     const origin = await startOrigin(t);
     const weir = await startWeir(
       t,
-      config(`
-[listeners.web]
-address = "127.0.0.1:0"
-[[routes]]
+      originConfig(origin.port, {
+        routes: `[[routes]]
 path_prefix = "/admin"
-respond = { status = 403, body = "forbidden\\n" }
-[[routes]]
-path_prefix = "/"
-upstream = "origin"
-[upstreams.origin]
-endpoints = ["127.0.0.1:${origin.port}"]
-`),
+respond = { status = 403, body = "forbidden\\n" }`,
+      }),
     );
     for (const path of ["/admin", "/a/../admin", "/%2e%2e/admin", "/%61dmin", "//admin", "/./admin/x"]) {
       const res = await send(weir.port, path);
@@ -70,21 +63,14 @@ endpoints = ["127.0.0.1:${origin.port}"]
     const origin = await startOrigin(t);
     const weir = await startWeir(
       t,
-      config(`
-[listeners.web]
-address = "127.0.0.1:0"
-[[routes]]
+      originConfig(origin.port, {
+        routes: `[[routes]]
 path_prefix = "/admin"
 upstream = "origin"
 [[routes.filters]]
 kind = "cidr"
-deny = ["127.0.0.2/32"]
-[[routes]]
-path_prefix = "/"
-upstream = "origin"
-[upstreams.origin]
-endpoints = ["127.0.0.1:${origin.port}"]
-`),
+deny = ["127.0.0.2/32"]`,
+      }),
     );
     for (const path of ["/admin", "/a/../admin", "/%2e%2e/admin", "/%61dmin", "//admin"]) {
       assert.equal((await send(weir.port, path, { localAddress: "127.0.0.2" })).status, 403, path);

@@ -3,28 +3,17 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { LocalBuckets } from "../../src/filters/rate-limit/local.ts";
-import { config, send, sleep, startOrigin, startWeir } from "./harness.ts";
+import { originConfig, send, sleep, startOrigin, startWeir } from "./harness.ts";
 import { startRedis } from "./redis.ts";
-
-function route(originPort: number, filters: string): string {
-  return config(`
-[listeners.web]
-address = "127.0.0.1:0"
-[[routes]]
-path_prefix = "/"
-upstream = "origin"
-${filters}
-[upstreams.origin]
-endpoints = ["127.0.0.1:${originPort}"]
-`);
-}
 
 describe("local buckets", () => {
   test("a burst beyond `burst` gets 429 with Retry-After; the steady rate gets none", async (t) => {
     const origin = await startOrigin(t);
     const weir = await startWeir(
       t,
-      route(origin.port, `[[routes.filters]]\nkind = "rate_limit"\nkey = "client_addr"\nrate = 2\nburst = 5`),
+      originConfig(origin.port, {
+        filters: `[[routes.filters]]\nkind = "rate_limit"\nkey = "client_addr"\nrate = 2\nburst = 5`,
+      }),
     );
     const burst = await Promise.all(Array.from({ length: 8 }, () => send(weir.port, "/")));
     const statuses = burst.map((r) => r.status).sort();
@@ -40,7 +29,7 @@ describe("local buckets", () => {
     const origin = await startOrigin(t);
     const weir = await startWeir(
       t,
-      route(origin.port, `[[routes.filters]]\nkind = "rate_limit"\nrate = 20\nburst = 2`),
+      originConfig(origin.port, { filters: `[[routes.filters]]\nkind = "rate_limit"\nrate = 20\nburst = 2` }),
     );
     const statuses: number[] = [];
     for (let i = 0; i < 12; i++) {
@@ -54,10 +43,9 @@ describe("local buckets", () => {
     const origin = await startOrigin(t);
     const weir = await startWeir(
       t,
-      route(
-        origin.port,
-        `[[routes.filters]]\nkind = "rate_limit"\nrate = 10\nburst = 1\nover_limit = "delay"\nmax_delay = "250ms"`,
-      ),
+      originConfig(origin.port, {
+        filters: `[[routes.filters]]\nkind = "rate_limit"\nrate = 10\nburst = 1\nover_limit = "delay"\nmax_delay = "250ms"`,
+      }),
     );
     const started = performance.now();
     const results = await Promise.all(Array.from({ length: 5 }, () => send(weir.port, "/")));
@@ -72,9 +60,8 @@ describe("local buckets", () => {
     const origin = await startOrigin(t);
     const weir = await startWeir(
       t,
-      route(
-        origin.port,
-        `[[routes.filters]]
+      originConfig(origin.port, {
+        filters: `[[routes.filters]]
 kind = "rate_limit"
 key = "client_addr"
 rate = 0.001
@@ -84,7 +71,7 @@ kind = "rate_limit"
 key = ["client_addr", "header:x-user"]
 rate = 0.001
 burst = 1`,
-      ),
+      }),
     );
     const as = (user: string) => send(weir.port, "/", { headers: { "x-user": user } });
     assert.equal((await as("a")).status, 200); // per client 2 left; a: 0
@@ -121,8 +108,8 @@ key = "client_addr"
 rate = 0.01
 burst = 6
 redis = { address = "${redis}", prefix = "weir-test-${process.pid}:" }`;
-  const a = await startWeir(t, route(origin.port, filters));
-  const b = await startWeir(t, route(origin.port, filters));
+  const a = await startWeir(t, originConfig(origin.port, { filters }));
+  const b = await startWeir(t, originConfig(origin.port, { filters }));
   const statuses: number[] = [];
   for (let i = 0; i < 10; i++) statuses.push((await send(i % 2 === 0 ? a.port : b.port, "/")).status);
   assert.deepEqual(statuses, [200, 200, 200, 200, 200, 200, 429, 429, 429, 429]);
@@ -138,10 +125,9 @@ test("with Redis unreachable, requests pass (fail open)", async (t) => {
   const origin = await startOrigin(t);
   const weir = await startWeir(
     t,
-    route(
-      origin.port,
-      `[[routes.filters]]\nkind = "rate_limit"\nrate = 0.01\nburst = 1\nredis = { address = "127.0.0.1:1", timeout = "100ms" }`,
-    ),
+    originConfig(origin.port, {
+      filters: `[[routes.filters]]\nkind = "rate_limit"\nrate = 0.01\nburst = 1\nredis = { address = "127.0.0.1:1", timeout = "100ms" }`,
+    }),
   );
   for (let i = 0; i < 3; i++) assert.equal((await send(weir.port, "/")).status, 200);
 });

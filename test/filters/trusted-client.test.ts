@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { test } from "node:test";
-import { config, send, startOrigin, startWeir } from "./harness.ts";
+import { originConfig, send, startOrigin, startWeir } from "./harness.ts";
 
 const PROXIES = ["127.0.0.3", "127.0.0.4"] as const;
 
@@ -31,11 +31,9 @@ test("behind trusted proxies, request filters and ring_hash see the X-Forwarded-
   const authPort = (auth.address() as { port: number }).port;
   const weir = await startWeir(
     t,
-    config(`
-[listeners.web]
-address = "127.0.0.1:0"
-http.trusted_proxies = ["127.0.0.3/32", "127.0.0.4/32"]
-[[routes]]
+    originConfig(origin.port, {
+      listener: 'http.trusted_proxies = ["127.0.0.3/32", "127.0.0.4/32"]',
+      routes: `[[routes]]
 path_prefix = "/cidr"
 upstream = "origin"
 [[routes.filters]]
@@ -58,20 +56,15 @@ url = "http://127.0.0.1:${authPort}/check"
 timeout = "1s"
 [[routes]]
 path_prefix = "/hash"
-upstream = "pair"
-[[routes]]
-path_prefix = "/"
-upstream = "origin"
-[[routes.filters]]
+upstream = "pair"`,
+      filters: `[[routes.filters]]
 kind = "set_headers"
-request = { "x-client" = "\${client_addr}" }
-[upstreams.origin]
-endpoints = ["127.0.0.1:${origin.port}"]
-[upstreams.pair]
+request = { "x-client" = "\${client_addr}" }`,
+      upstreams: `[upstreams.pair]
 endpoints = ["127.0.0.1:${left.port}", "127.0.0.1:${right.port}"]
 balance = "ring_hash"
-hash = { on = "client" }
-`),
+hash = { on = "client" }`,
+    }),
   );
 
   // ${client_addr}
