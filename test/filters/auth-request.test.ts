@@ -1,20 +1,12 @@
 // auth_request against a real auth service: 2xx passes (named headers copied onto the request), 401 and
 // 403 go back to the client, anything else is 502, an unreachable service 503.
 import assert from "node:assert/strict";
-import { createServer, type IncomingHttpHeaders } from "node:http";
 import { test } from "node:test";
-import { originConfig, send, startOrigin, startWeir } from "./harness.ts";
+import { type Origin, originConfig, send, startOrigin, startWeir } from "./harness.ts";
 
-interface AuthCall {
-  method: string;
-  url: string;
-  headers: IncomingHttpHeaders;
-}
-
-async function startAuth(t: import("node:test").TestContext): Promise<{ port: number; calls: AuthCall[] }> {
-  const calls: AuthCall[] = [];
-  const server = createServer((req, res) => {
-    calls.push({ method: req.method ?? "", url: req.url ?? "", headers: req.headers });
+/** The auth service: its answer depends on the Authorization header; `seen` records each call. */
+function startAuth(t: import("node:test").TestContext): Promise<Origin> {
+  return startOrigin(t, (req, res) => {
     const auth = req.headers.authorization;
     if (auth === "Bearer good") {
       res.writeHead(204, { "x-auth-user": "alice", "x-auth-other": "not copied" });
@@ -30,12 +22,6 @@ async function startAuth(t: import("node:test").TestContext): Promise<{ port: nu
       res.end("who are you?\n");
     }
   });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  t.after(() => {
-    server.closeAllConnections();
-    return new Promise<void>((r) => server.close(() => r()));
-  });
-  return { port: (server.address() as { port: number }).port, calls };
 }
 
 function authConfig(originPort: number, authUrl: string): string {
@@ -64,7 +50,7 @@ test("the auth service allows, refuses, or fails; the origin sees only allowed r
   assert.equal(seen.headers["x-auth-user"], "alice", "the auth answer replaces the client's value");
   assert.equal(seen.headers["x-auth-other"], undefined);
   assert.equal(seen.body, "payload");
-  const call = auth.calls.at(-1)!;
+  const call = auth.seen.at(-1)!;
   assert.equal(call.method, "POST");
   assert.equal(call.url, "/check?v=1");
   assert.equal(call.headers["x-original-uri"], "/orders/7?full=1");

@@ -3,7 +3,6 @@
 // the auth service's X-Forwarded-For and ring_hash on the client. Two trusted proxies (127.0.0.3 and
 // 127.0.0.4) forward the same clients: what a rule decides must follow the client, not the proxy.
 import assert from "node:assert/strict";
-import { createServer } from "node:http";
 import { test } from "node:test";
 import { originConfig, send, startOrigin, startWeir } from "./harness.ts";
 
@@ -17,18 +16,10 @@ test("behind trusted proxies, request filters and ring_hash see the X-Forwarded-
   const origin = await startOrigin(t);
   const left = await startOrigin(t);
   const right = await startOrigin(t);
-  const authSeen: (string | undefined)[] = [];
-  const auth = createServer((req, res) => {
-    authSeen.push(req.headers["x-forwarded-for"] as string | undefined);
+  const auth = await startOrigin(t, (_req, res) => {
     res.writeHead(204);
     res.end();
   });
-  await new Promise<void>((r) => auth.listen(0, "127.0.0.1", r));
-  t.after(() => {
-    auth.closeAllConnections();
-    return new Promise<void>((r) => auth.close(() => r()));
-  });
-  const authPort = (auth.address() as { port: number }).port;
   const weir = await startWeir(
     t,
     originConfig(origin.port, {
@@ -52,7 +43,7 @@ path_prefix = "/auth"
 upstream = "origin"
 [[routes.filters]]
 kind = "auth_request"
-url = "http://127.0.0.1:${authPort}/check"
+url = "http://127.0.0.1:${auth.port}/check"
 timeout = "1s"
 [[routes]]
 path_prefix = "/hash"
@@ -90,7 +81,10 @@ hash = { on = "client" }`,
 
   // The auth service is told the client.
   assert.equal((await send(weir.port, "/auth", via("127.0.0.3", "192.0.2.9"))).status, 200);
-  assert.deepEqual(authSeen, ["192.0.2.9"]);
+  assert.deepEqual(
+    auth.seen.map((s) => s.headers["x-forwarded-for"]),
+    ["192.0.2.9"],
+  );
 
   // ring_hash on the client: a client keeps its endpoint through either proxy, and clients spread.
   const reached = (path: string) =>
