@@ -12,14 +12,15 @@
  * and the lowest CPU/request of each side counts, so a burst of unrelated load on the machine hits both sides.
  */
 
-import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cpuPerRequestUs, type LoadMeasured, type LoadResult, runWrk } from "./lib/http-load.ts";
 import { PATH, startOrigin } from "./lib/http-proxies.ts";
+import { lastOutput, launchWeir } from "./lib/launch.ts";
 import { freePort, waitForPort } from "./lib/net.ts";
-import { spawnPinned, which } from "./lib/proc.ts";
+import { which } from "./lib/proc.ts";
 import type { BenchRow, RowContext } from "./lib/row.ts";
 import { type Cell, fmt, printTable } from "./lib/table.ts";
+import { weirHttpConfig } from "./lib/weir-config.ts";
 
 const TARGET_FILTERS_OVERHEAD = 1.1;
 const ROUNDS = 3;
@@ -55,43 +56,22 @@ const PLAIN: Variant = { name: "weir, no filters", filters: [] };
 const FILTERED: Variant = { name: "weir, 5 filters", filters: FIVE_FILTERS };
 
 async function runOnce(ctx: RowContext, v: Variant, originPort: number, round: number): Promise<LoadResult> {
-  const bin = join(ctx.root, "bin", "weir");
-  if (!existsSync(bin)) return { why: "./bin/weir not found" };
   const port = await freePort();
   const tag = `${v.filters.length > 0 ? "filtered" : "plain"}-${round}`;
-  const cfg = join(ctx.tmp, `weir-${tag}.toml`);
-  writeFileSync(
-    cfg,
-    [
-      "[log]",
-      'level = "warn"',
-      `output = "${join(ctx.tmp, `weir-${tag}.log`)}"`,
-      "[access_log]",
-      `output = "${join(ctx.tmp, `access-${tag}.log`)}"`,
-      "[system]",
-      "workers = 1",
-      // Benchmarks often run as root in containers; weir refuses root workers unless told.
-      process.getuid?.() === 0 ? "allow_root_workers = true" : "",
-      "[listeners.bench]",
-      `address = "127.0.0.1:${port}"`,
-      'protocol = "http"',
-      "[upstreams.origin]",
-      `endpoints = ["127.0.0.1:${originPort}"]`,
-      "[[routes]]",
-      'name = "bench"',
-      'path_prefix = "/"',
-      'upstream = "origin"',
-      ...v.filters,
-      "",
-    ].join("\n"),
-  );
-  const proc = spawnPinned(v.name, ctx.proxyCore, bin, ["run", "--config", cfg]);
+  const text = weirHttpConfig({
+    logLevel: "warn",
+    logFile: join(ctx.tmp, `weir-${tag}.log`),
+    accessLogFile: join(ctx.tmp, `access-${tag}.log`),
+    workers: 1,
+    port,
+    originPort,
+    benchRoute: v.filters,
+  });
+  const proc = launchWeir(ctx, v.name, ctx.proxyCore, join(ctx.tmp, `weir-${tag}.toml`), text);
+  if (typeof proc === "string") return { why: proc };
   try {
-    if (!(await waitForPort(port, 15_000, () => proc.exited()))) {
-      return {
-        why: `weir did not listen: ${proc.output().split("\n").slice(-3).join(" | ") || "no output"}`,
-      };
-    }
+    if (!(await waitForPort(port, 15_000, () => proc.exited())))
+      return { why: `weir did not listen: ${lastOutput(proc)}` };
     return await runWrk(ctx, port, PATH, proc);
   } finally {
     await proc.stop();

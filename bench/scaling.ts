@@ -14,16 +14,18 @@
  * is printed beside it.
  */
 
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { type LoadMeasured, type LoadResult, runWrk } from "./lib/http-load.ts";
 import { PATH, startOrigin } from "./lib/http-proxies.ts";
+import { lastOutput, launchWeir } from "./lib/launch.ts";
 import { freePort, waitForPort } from "./lib/net.ts";
-import { type Running, spawnPinned, which } from "./lib/proc.ts";
+import { type Running, which } from "./lib/proc.ts";
 import type { BenchRow, RowContext } from "./lib/row.ts";
 import { type Cell, fmt, printTable } from "./lib/table.ts";
+import { weirHttpConfig } from "./lib/weir-config.ts";
 
 const GENERATION_PATH = "/bench-generation";
 const RELOADS = 5;
@@ -31,32 +33,22 @@ const RELOADS = 5;
 const RELOAD_TIMEOUT_MS = 20_000;
 const POLL_EVERY_MS = 5;
 
+/** weir with `workers`, answering GENERATION_PATH itself with `generation` (which config is serving). */
 function weirConfig(ctx: RowContext, port: number, originPort: number, workers: number, generation: string) {
-  return [
-    "[log]",
-    'level = "info"',
-    `output = "${join(ctx.tmp, `weir-${workers}.log`)}"`,
-    "[access_log]",
-    `output = "${join(ctx.tmp, `access-${workers}.log`)}"`,
-    "[system]",
-    `workers = ${workers}`,
-    // Benchmarks often run as root in containers; weir refuses root workers unless told.
-    process.getuid?.() === 0 ? "allow_root_workers = true" : "",
-    "[listeners.bench]",
-    `address = "127.0.0.1:${port}"`,
-    'protocol = "http"',
-    "[upstreams.origin]",
-    `endpoints = ["127.0.0.1:${originPort}"]`,
-    "[[routes]]",
-    'name = "generation"',
-    `path_prefix = "${GENERATION_PATH}"`,
-    `respond = { status = 200, body = "${generation}" }`,
-    "[[routes]]",
-    'name = "bench"',
-    'path_prefix = "/"',
-    'upstream = "origin"',
-    "",
-  ].join("\n");
+  return weirHttpConfig({
+    logLevel: "info",
+    logFile: join(ctx.tmp, `weir-${workers}.log`),
+    accessLogFile: join(ctx.tmp, `access-${workers}.log`),
+    workers,
+    port,
+    originPort,
+    routesBefore: [
+      "[[routes]]",
+      'name = "generation"',
+      `path_prefix = "${GENERATION_PATH}"`,
+      `respond = { status = 200, body = "${generation}" }`,
+    ],
+  });
 }
 
 /** The body of GET `path` on a new connection, or null on any error. */
@@ -139,16 +131,14 @@ interface Throughput {
 }
 
 async function runWorkers(ctx: RowContext, workers: number, originPort: number): Promise<Throughput> {
-  const bin = join(ctx.root, "bin", "weir");
-  if (!existsSync(bin)) return { workers, load: { why: "./bin/weir not found" }, reloads: [] };
   const port = await freePort();
   const cfg = join(ctx.tmp, `weir-${workers}.toml`);
-  writeFileSync(cfg, weirConfig(ctx, port, originPort, workers, "generation-1"));
-  const proc = spawnPinned(`weir ${workers} workers`, null, bin, ["run", "--config", cfg]);
+  const text = weirConfig(ctx, port, originPort, workers, "generation-1");
+  const proc = launchWeir(ctx, `weir ${workers} workers`, null, cfg, text);
+  if (typeof proc === "string") return { workers, load: { why: proc }, reloads: [] };
   try {
     if (!(await waitForPort(port, 15_000, () => proc.exited()))) {
-      const why = `weir did not listen: ${proc.output().split("\n").slice(-3).join(" | ") || "no output"}`;
-      return { workers, load: { why }, reloads: [] };
+      return { workers, load: { why: `weir did not listen: ${lastOutput(proc)}` }, reloads: [] };
     }
     const load = await runWrk(ctx, port, PATH, proc);
     const reloads: Reload[] = [];

@@ -14,15 +14,19 @@
  * per request of the proxy's process tree (weir: supervisor and worker) is printed too, lower is better.
  */
 
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { coreBusy, coreTimes, treeCpuSeconds } from "./lib/cpu.ts";
+import { haproxyHttpConfig } from "./lib/haproxy-config.ts";
 import { parseWrk, WRK_SPEC } from "./lib/http-load.ts";
 import { PATH, startOrigin } from "./lib/http-proxies.ts";
+import { lastOutput, launchHaproxy, launchNginx, launchWeir } from "./lib/launch.ts";
 import { freePort, waitForPort } from "./lib/net.ts";
-import { type Running, runPinned, spawnPinned, which } from "./lib/proc.ts";
+import { NGINX_PROXY_TO_ORIGIN, nginxHttp, nginxOriginUpstream, nginxServer } from "./lib/nginx-config.ts";
+import { type Running, runPinned, which } from "./lib/proc.ts";
 import type { BenchRow, RowContext } from "./lib/row.ts";
 import { type Cell, fmt, printTable } from "./lib/table.ts";
+import { weirHttpConfig } from "./lib/weir-config.ts";
 
 const TARGET_VS_NGINX = 0.6;
 /**
@@ -91,123 +95,54 @@ async function makeCert(ctx: RowContext): Promise<Cert | string> {
 const nginxTls: TlsCandidate = {
   name: "nginx",
   start(ctx, port, originPort, cert) {
-    const bin = which("nginx");
-    if (bin === null) return "nginx not installed (Debian: nginx-light)";
-    const cfg = join(ctx.tmp, "nginx-tls.conf");
-    writeFileSync(
-      cfg,
-      [
-        "daemon off;",
-        "master_process off;",
-        "worker_processes 1;",
-        `pid ${join(ctx.tmp, "nginx-tls.pid")};`,
-        `error_log ${join(ctx.tmp, "nginx-tls-error.log")} warn;`,
-        "events { worker_connections 4096; }",
-        "http {",
-        "  access_log off;",
-        "  keepalive_requests 100000000;",
-        "  keepalive_timeout 300s;",
-        "  client_body_temp_path client_body;",
-        "  proxy_temp_path proxy_temp;",
-        "  fastcgi_temp_path fastcgi_temp;",
-        "  uwsgi_temp_path uwsgi_temp;",
-        "  scgi_temp_path scgi_temp;",
-        `  upstream origin { server 127.0.0.1:${originPort}; keepalive 256; keepalive_requests 100000000; }`,
-        `  server { listen 127.0.0.1:${port} ssl;`,
-        `    ssl_certificate ${cert.cert};`,
-        `    ssl_certificate_key ${cert.key};`,
-        "    ssl_protocols TLSv1.2 TLSv1.3;",
-        "    ssl_session_cache off;",
-        "    ssl_session_tickets off;",
-        "    location / {",
-        "      proxy_pass http://origin;",
-        "      proxy_http_version 1.1;",
-        '      proxy_set_header Connection "";',
-        "    }",
-        "  }",
-        "}",
-        "",
-      ].join("\n"),
-    );
-    return spawnPinned("nginx tls", ctx.proxyCore, bin, [
-      "-p",
-      ctx.tmp,
-      "-e",
-      join(ctx.tmp, "nginx-tls-error.log"),
-      "-c",
-      cfg,
-    ]);
+    const tls = [
+      `    ssl_certificate ${cert.cert};`,
+      `    ssl_certificate_key ${cert.key};`,
+      "    ssl_protocols TLSv1.2 TLSv1.3;",
+      "    ssl_session_cache off;",
+      "    ssl_session_tickets off;",
+    ];
+    return launchNginx(ctx, "nginx tls", ctx.proxyCore, join(ctx.tmp, "nginx-tls.conf"), {
+      pid: join(ctx.tmp, "nginx-tls.pid"),
+      errorLog: join(ctx.tmp, "nginx-tls-error.log"),
+      workerConnections: 4096,
+      blocks: nginxHttp({ http2: false }, [
+        nginxOriginUpstream(originPort),
+        ...nginxServer(`127.0.0.1:${port} ssl`, [...tls, ...NGINX_PROXY_TO_ORIGIN]),
+      ]),
+    });
   },
 };
 
 const haproxyTls: TlsCandidate = {
   name: "HAProxy",
   start(ctx, port, originPort, cert) {
-    const bin = which("haproxy");
-    if (bin === null) return "haproxy not installed (Debian: haproxy)";
-    const cfg = join(ctx.tmp, "haproxy-tls.cfg");
-    writeFileSync(
-      cfg,
-      [
-        "global",
-        "  nbthread 1",
-        "  maxconn 4096",
-        "  tune.ssl.cachesize 0",
-        "defaults",
-        "  mode http",
-        "  option http-keep-alive",
-        "  http-reuse always",
-        "  timeout connect 5s",
-        "  timeout client 60s",
-        "  timeout server 60s",
-        "  timeout http-keep-alive 300s",
-        "frontend bench",
-        `  bind 127.0.0.1:${port} ssl crt ${cert.combined} alpn http/1.1 no-tls-tickets`,
-        "  default_backend origin",
-        "backend origin",
-        `  server origin 127.0.0.1:${originPort}`,
-        "",
-      ].join("\n"),
-    );
-    return spawnPinned("haproxy tls", ctx.proxyCore, bin, ["-f", cfg, "-db"]);
+    const text = haproxyHttpConfig({
+      global: ["  tune.ssl.cachesize 0"],
+      binds: [`  bind 127.0.0.1:${port} ssl crt ${cert.combined} alpn http/1.1 no-tls-tickets`],
+      originPort,
+    });
+    return launchHaproxy("haproxy tls", ctx.proxyCore, join(ctx.tmp, "haproxy-tls.cfg"), text);
   },
 };
 
 const weirTls: TlsCandidate = {
   name: "weir",
   start(ctx, port, originPort, cert) {
-    const bin = join(ctx.root, "bin", "weir");
-    if (!existsSync(bin)) return "./bin/weir not found";
-    const cfg = join(ctx.tmp, "weir-tls.toml");
-    writeFileSync(
-      cfg,
-      [
-        "[log]",
-        'level = "warn"',
-        `output = "${join(ctx.tmp, "weir-tls.log")}"`,
-        "[access_log]",
-        `output = "${join(ctx.tmp, "weir-tls-access.log")}"`,
-        "[system]",
-        "workers = 1",
-        // Benchmarks often run as root in containers; weir refuses root workers unless told.
-        process.getuid?.() === 0 ? "allow_root_workers = true" : "",
-        "[listeners.bench]",
-        `address = "127.0.0.1:${port}"`,
-        'protocol = "http"',
-        "[listeners.bench.tls]",
+    const text = weirHttpConfig({
+      logLevel: "warn",
+      logFile: join(ctx.tmp, "weir-tls.log"),
+      accessLogFile: join(ctx.tmp, "weir-tls-access.log"),
+      workers: 1,
+      port,
+      tls: [
         `certificates = [{ cert = "${cert.cert}", key = "${cert.key}" }]`,
         'alpn = ["http/1.1"]',
         "session_tickets = false",
-        "[upstreams.origin]",
-        `endpoints = ["127.0.0.1:${originPort}"]`,
-        "[[routes]]",
-        'name = "bench"',
-        'path_prefix = "/"',
-        'upstream = "origin"',
-        "",
-      ].join("\n"),
-    );
-    return spawnPinned("weir tls", ctx.proxyCore, bin, ["run", "--config", cfg]);
+      ],
+      originPort,
+    });
+    return launchWeir(ctx, "weir tls", ctx.proxyCore, join(ctx.tmp, "weir-tls.toml"), text);
   },
 };
 
@@ -253,7 +188,7 @@ async function measure(ctx: RowContext, c: TlsCandidate, originPort: number, cer
   if (typeof proc === "string") return { name: c.name, handshakes: { why: proc }, keepAlive: { why: proc } };
   try {
     if (!(await waitForPort(port, 15_000, () => proc.exited()))) {
-      const why = `${proc.name} did not listen on ${port}: ${proc.output().split("\n").slice(-3).join(" | ") || "no output"}`;
+      const why = `${proc.name} did not listen on ${port}: ${lastOutput(proc)}`;
       return { name: c.name, handshakes: { why }, keepAlive: { why } };
     }
     const handshakes = await runWrkTls(ctx, port, proc, true);

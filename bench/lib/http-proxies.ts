@@ -6,11 +6,21 @@
  * the same port (weir detects the protocol per connection). A candidate that cannot run says why.
  */
 
-import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { haproxyHttpConfig } from "./haproxy-config.ts";
+import { lastOutput, launchHaproxy, launchNginx, launchWeir } from "./launch.ts";
 import { freePort, waitForPort } from "./net.ts";
-import { type Running, spawnPinned, which } from "./proc.ts";
+import {
+  NGINX_PROXY_TO_ORIGIN,
+  type NginxConfig,
+  type NginxFiles,
+  nginxHttp,
+  nginxOriginUpstream,
+  nginxServer,
+} from "./nginx-config.ts";
+import { type Running, spawnPinned } from "./proc.ts";
 import type { RowContext } from "./row.ts";
+import { weirHttpConfig } from "./weir-config.ts";
 
 /** The response body size the issue asks for. */
 export const BODY_BYTES = 1024;
@@ -31,76 +41,55 @@ export interface HttpCandidate {
   start(ctx: RowContext, origin: Ports & { h2: number }): Promise<Started>;
 }
 
-async function ready(proc: Running, ports: Ports): Promise<Started> {
+/** `proc`, or why it is not there, once it listens on every port; stopped when it does not. */
+async function ready(proc: Running | string, ports: Ports): Promise<Started> {
+  if (typeof proc === "string") return { ok: false, why: proc };
   for (const port of new Set([ports.h1, ports.h2 ?? ports.h1])) {
     if (!(await waitForPort(port, 15_000, () => proc.exited()))) {
       await proc.stop();
-      const out = proc.output().split("\n").slice(-3).join(" | ");
-      return { ok: false, why: `${proc.name} did not listen on ${port}: ${out || "no output"}` };
+      return { ok: false, why: `${proc.name} did not listen on ${port}: ${lastOutput(proc)}` };
     }
   }
   return { ok: true, proc, ports };
 }
 
-function nginxArgs(ctx: RowContext, cfg: string): string[] {
-  return ["-p", ctx.tmp, "-e", join(ctx.tmp, "nginx-error.log"), "-c", cfg];
+/** nginx files of the HTTP row's nginx `name` (origin or proxy): its own pid file, one shared error log. */
+function nginxFiles(ctx: RowContext, name: string): NginxFiles {
+  return { pid: join(ctx.tmp, `${name}.pid`), errorLog: join(ctx.tmp, "nginx-error.log") };
 }
 
-/** Top of an nginx config: one worker in the foreground, files in the temp folder. */
-function nginxHead(ctx: RowContext, name: string): string[] {
-  return [
-    "daemon off;",
-    "master_process off;",
-    "worker_processes 1;",
-    `pid ${join(ctx.tmp, `${name}.pid`)};`,
-    `error_log ${join(ctx.tmp, "nginx-error.log")} warn;`,
-    "events { worker_connections 4096; }",
-  ];
+/** The HTTP row's nginx: an HTTP/1.1 server (listen parameters `h1Listen`) and an h2c one, same `location`. */
+function nginxH1H2(
+  ctx: RowContext,
+  name: string,
+  upstreams: readonly string[],
+  h1Listen: string,
+  h2Port: number,
+  location: readonly string[],
+): NginxConfig {
+  return {
+    ...nginxFiles(ctx, name),
+    workerConnections: 4096,
+    blocks: nginxHttp({ http2: true }, [
+      ...upstreams,
+      ...nginxServer(h1Listen, location),
+      ...nginxServer(`127.0.0.1:${h2Port} http2`, location),
+    ]),
+  };
 }
-
-/** Keep-alive without limits, no access log, temp files in the temp folder. */
-const NGINX_HTTP_COMMON = [
-  "  access_log off;",
-  "  keepalive_requests 100000000;",
-  "  keepalive_timeout 300s;",
-  "  http2_max_requests 100000000;",
-  "  client_body_temp_path client_body;",
-  "  proxy_temp_path proxy_temp;",
-  "  fastcgi_temp_path fastcgi_temp;",
-  "  uwsgi_temp_path uwsgi_temp;",
-  "  scgi_temp_path scgi_temp;",
-];
 
 /** Starts the origin on the load core. */
 export async function startOrigin(ctx: RowContext): Promise<Started> {
-  const bin = which("nginx");
-  if (bin === null) return { ok: false, why: "nginx not installed (Debian: nginx-light)" };
   const ports = { h1: await freePort(), h2: await freePort() };
   const body = "x".repeat(BODY_BYTES);
-  const cfg = join(ctx.tmp, "origin.conf");
   const location = [
     "    location / {",
     "      default_type text/plain;",
     `      return 200 "${body}";`,
     "    }",
   ];
-  writeFileSync(
-    cfg,
-    [
-      ...nginxHead(ctx, "origin"),
-      "http {",
-      ...NGINX_HTTP_COMMON,
-      `  server { listen 127.0.0.1:${ports.h1} reuseport;`,
-      ...location,
-      "  }",
-      `  server { listen 127.0.0.1:${ports.h2} http2;`,
-      ...location,
-      "  }",
-      "}",
-      "",
-    ].join("\n"),
-  );
-  return ready(spawnPinned("nginx origin", ctx.loadCore, bin, nginxArgs(ctx, cfg)), ports);
+  const config = nginxH1H2(ctx, "origin", [], `127.0.0.1:${ports.h1} reuseport`, ports.h2, location);
+  return ready(launchNginx(ctx, "nginx origin", ctx.loadCore, join(ctx.tmp, "origin.conf"), config), ports);
 }
 
 export const direct: HttpCandidate = {
@@ -115,35 +104,17 @@ export const nginxProxy: HttpCandidate = {
   name: "nginx proxy",
   isProxy: true,
   async start(ctx, origin) {
-    const bin = which("nginx");
-    if (bin === null) return { ok: false, why: "nginx not installed (Debian: nginx-light)" };
     const ports = { h1: await freePort(), h2: await freePort() };
-    const cfg = join(ctx.tmp, "nginx-proxy.conf");
-    const location = [
-      "    location / {",
-      "      proxy_pass http://origin;",
-      "      proxy_http_version 1.1;",
-      '      proxy_set_header Connection "";',
-      "    }",
-    ];
-    writeFileSync(
-      cfg,
-      [
-        ...nginxHead(ctx, "nginx-proxy"),
-        "http {",
-        ...NGINX_HTTP_COMMON,
-        `  upstream origin { server 127.0.0.1:${origin.h1}; keepalive 256; keepalive_requests 100000000; }`,
-        `  server { listen 127.0.0.1:${ports.h1};`,
-        ...location,
-        "  }",
-        `  server { listen 127.0.0.1:${ports.h2} http2;`,
-        ...location,
-        "  }",
-        "}",
-        "",
-      ].join("\n"),
+    const config = nginxH1H2(
+      ctx,
+      "nginx-proxy",
+      [nginxOriginUpstream(origin.h1)],
+      `127.0.0.1:${ports.h1}`,
+      ports.h2,
+      NGINX_PROXY_TO_ORIGIN,
     );
-    return ready(spawnPinned("nginx proxy", ctx.proxyCore, bin, nginxArgs(ctx, cfg)), ports);
+    const cfg = join(ctx.tmp, "nginx-proxy.conf");
+    return ready(launchNginx(ctx, "nginx proxy", ctx.proxyCore, cfg, config), ports);
   },
 };
 
@@ -151,34 +122,12 @@ export const haproxy: HttpCandidate = {
   name: "HAProxy",
   isProxy: true,
   async start(ctx, origin) {
-    const bin = which("haproxy");
-    if (bin === null) return { ok: false, why: "haproxy not installed (Debian: haproxy)" };
     const ports = { h1: await freePort(), h2: await freePort() };
-    const cfg = join(ctx.tmp, "haproxy-http.cfg");
-    writeFileSync(
-      cfg,
-      [
-        "global",
-        "  nbthread 1",
-        "  maxconn 4096",
-        "defaults",
-        "  mode http",
-        "  option http-keep-alive",
-        "  http-reuse always",
-        "  timeout connect 5s",
-        "  timeout client 60s",
-        "  timeout server 60s",
-        "  timeout http-keep-alive 300s",
-        "frontend bench",
-        `  bind 127.0.0.1:${ports.h1}`,
-        `  bind 127.0.0.1:${ports.h2} proto h2`,
-        "  default_backend origin",
-        "backend origin",
-        `  server origin 127.0.0.1:${origin.h1}`,
-        "",
-      ].join("\n"),
-    );
-    return ready(spawnPinned("haproxy", ctx.proxyCore, bin, ["-f", cfg, "-db"]), ports);
+    const text = haproxyHttpConfig({
+      binds: [`  bind 127.0.0.1:${ports.h1}`, `  bind 127.0.0.1:${ports.h2} proto h2`],
+      originPort: origin.h1,
+    });
+    return ready(launchHaproxy("haproxy", ctx.proxyCore, join(ctx.tmp, "haproxy-http.cfg"), text), ports);
   },
 };
 
@@ -204,39 +153,18 @@ function weirCandidate(name: string, observe: boolean): HttpCandidate {
     name,
     isProxy: true,
     async start(ctx, origin) {
-      const bin = join(ctx.root, "bin", "weir");
-      if (!existsSync(bin)) return { ok: false, why: "./bin/weir not found" };
       const port = await freePort();
+      const text = weirHttpConfig({
+        logLevel: "warn",
+        logFile: join(ctx.tmp, "weir.log"),
+        accessLogFile: join(ctx.tmp, "access.log"),
+        observe,
+        workers: 1,
+        port,
+        originPort: origin.h1,
+      });
       const cfg = join(ctx.tmp, `weir-${observe ? "default" : "quiet"}.toml`);
-      writeFileSync(
-        cfg,
-        [
-          "[log]",
-          'level = "warn"',
-          `output = "${join(ctx.tmp, "weir.log")}"`,
-          "[access_log]",
-          `enabled = ${observe}`,
-          `output = "${join(ctx.tmp, "access.log")}"`,
-          "[metrics]",
-          `requests = ${observe}`,
-          "[system]",
-          "workers = 1",
-          // Benchmarks often run as root in containers; weir refuses root workers unless told.
-          process.getuid?.() === 0 ? "allow_root_workers = true" : "",
-          "[listeners.bench]",
-          `address = "127.0.0.1:${port}"`,
-          'protocol = "http"',
-          "[upstreams.origin]",
-          `endpoints = ["127.0.0.1:${origin.h1}"]`,
-          "[[routes]]",
-          'name = "bench"',
-          'path_prefix = "/"',
-          'upstream = "origin"',
-          "",
-        ].join("\n"),
-      );
-      const proc = spawnPinned(name, ctx.proxyCore, bin, ["run", "--config", cfg]);
-      return ready(proc, { h1: port, h2: port });
+      return ready(launchWeir(ctx, name, ctx.proxyCore, cfg, text), { h1: port, h2: port });
     },
   };
 }

@@ -4,11 +4,13 @@
  * 127.0.0.1:upstreamPort. A candidate that cannot run here says why instead.
  */
 
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { lastOutput, launchHaproxy, launchNginx, launchWeir, NGINX_MISSING } from "./launch.ts";
 import { waitForPort } from "./net.ts";
 import { commandText, type Running, spawnPinned, which } from "./proc.ts";
 import type { RowContext } from "./row.ts";
+import { weirSystem } from "./weir-config.ts";
 
 export type Started = { ok: true; proc: Running | null } | { ok: false; why: string };
 
@@ -20,11 +22,11 @@ export interface TcpCandidate {
 }
 
 /** Waits for the port; on failure stops the process and reports its output. */
-async function ready(proc: Running, port: number): Promise<Started> {
+async function ready(proc: Running | string, port: number): Promise<Started> {
+  if (typeof proc === "string") return { ok: false, why: proc };
   if (await waitForPort(port, 10_000, () => proc.exited())) return { ok: true, proc };
   await proc.stop();
-  const out = proc.output().split("\n").slice(-3).join(" | ");
-  return { ok: false, why: `${proc.name} did not listen on ${port}: ${out || "no output"}` };
+  return { ok: false, why: `${proc.name} did not listen on ${port}: ${lastOutput(proc)}` };
 }
 
 export const direct: TcpCandidate = {
@@ -39,26 +41,20 @@ export const haproxy: TcpCandidate = {
   name: "HAProxy mode tcp",
   isProxy: true,
   async start(ctx, listenPort, upstreamPort) {
-    const bin = which("haproxy");
-    if (bin === null) return { ok: false, why: "haproxy not installed (Debian: haproxy)" };
-    const cfg = join(ctx.tmp, "haproxy.cfg");
-    writeFileSync(
-      cfg,
-      [
-        "global",
-        "  nbthread 1",
-        "defaults",
-        "  mode tcp",
-        "  timeout connect 5s",
-        "  timeout client 60s",
-        "  timeout server 60s",
-        "listen bench",
-        `  bind 127.0.0.1:${listenPort}`,
-        `  server backend 127.0.0.1:${upstreamPort}`,
-        "",
-      ].join("\n"),
-    );
-    return ready(spawnPinned("haproxy", ctx.proxyCore, bin, ["-f", cfg, "-db"]), listenPort);
+    const text = [
+      "global",
+      "  nbthread 1",
+      "defaults",
+      "  mode tcp",
+      "  timeout connect 5s",
+      "  timeout client 60s",
+      "  timeout server 60s",
+      "listen bench",
+      `  bind 127.0.0.1:${listenPort}`,
+      `  server backend 127.0.0.1:${upstreamPort}`,
+      "",
+    ].join("\n");
+    return ready(launchHaproxy("haproxy", ctx.proxyCore, join(ctx.tmp, "haproxy.cfg"), text), listenPort);
   },
 };
 
@@ -84,32 +80,24 @@ export const nginx: TcpCandidate = {
   name: "nginx stream",
   isProxy: true,
   async start(ctx, listenPort, upstreamPort) {
-    const bin = which("nginx");
-    if (bin === null) return { ok: false, why: "nginx not installed (Debian: nginx-light)" };
+    if (which("nginx") === null) return { ok: false, why: NGINX_MISSING };
     const stream = nginxStream();
     if (stream.why !== null) return { ok: false, why: stream.why };
-    const cfg = join(ctx.tmp, "nginx.conf");
-    writeFileSync(
-      cfg,
-      [
-        stream.module === null ? "" : `load_module ${stream.module};`,
-        "daemon off;",
-        "master_process off;",
-        "worker_processes 1;",
-        `pid ${join(ctx.tmp, "nginx.pid")};`,
-        `error_log ${join(ctx.tmp, "nginx-error.log")} warn;`,
-        "events { worker_connections 1024; }",
+    const proc = launchNginx(ctx, "nginx", ctx.proxyCore, join(ctx.tmp, "nginx.conf"), {
+      preamble: [stream.module === null ? "" : `load_module ${stream.module};`],
+      pid: join(ctx.tmp, "nginx.pid"),
+      errorLog: join(ctx.tmp, "nginx-error.log"),
+      workerConnections: 1024,
+      blocks: [
         "stream {",
         "  server {",
         `    listen 127.0.0.1:${listenPort};`,
         `    proxy_pass 127.0.0.1:${upstreamPort};`,
         "  }",
         "}",
-        "",
-      ].join("\n"),
-    );
-    const args = ["-p", ctx.tmp, "-e", join(ctx.tmp, "nginx-error.log"), "-c", cfg];
-    return ready(spawnPinned("nginx", ctx.proxyCore, bin, args), listenPort);
+      ],
+    });
+    return ready(proc, listenPort);
   },
 };
 
@@ -127,27 +115,18 @@ export const weir: TcpCandidate = {
   name: "weir",
   isProxy: true,
   async start(ctx, listenPort, upstreamPort) {
-    const bin = join(ctx.root, "bin", "weir");
-    if (!existsSync(bin)) return { ok: false, why: "./bin/weir not found" };
-    const cfg = join(ctx.tmp, "weir.toml");
-    writeFileSync(
-      cfg,
-      [
-        "[log]",
-        'level = "warn"',
-        "[system]",
-        "workers = 1",
-        // Benchmarks often run as root in containers; weir refuses root workers unless told.
-        process.getuid?.() === 0 ? "allow_root_workers = true" : "",
-        "[listeners.bench]",
-        `address = "127.0.0.1:${listenPort}"`,
-        'protocol = "tcp"',
-        'upstream = "backend"',
-        "[upstreams.backend]",
-        `endpoints = ["127.0.0.1:${upstreamPort}"]`,
-        "",
-      ].join("\n"),
-    );
-    return ready(spawnPinned("weir", ctx.proxyCore, bin, ["run", "--config", cfg]), listenPort);
+    const text = [
+      "[log]",
+      'level = "warn"',
+      ...weirSystem(1),
+      "[listeners.bench]",
+      `address = "127.0.0.1:${listenPort}"`,
+      'protocol = "tcp"',
+      'upstream = "backend"',
+      "[upstreams.backend]",
+      `endpoints = ["127.0.0.1:${upstreamPort}"]`,
+      "",
+    ].join("\n");
+    return ready(launchWeir(ctx, "weir", ctx.proxyCore, join(ctx.tmp, "weir.toml"), text), listenPort);
   },
 };
