@@ -14,11 +14,11 @@
 
 import { join } from "node:path";
 import { cpuPerRequestUs, type LoadMeasured, type LoadResult, runWrk } from "./lib/http-load.ts";
-import { PATH, startOrigin } from "./lib/http-proxies.ts";
+import { PATH } from "./lib/http-proxies.ts";
 import { lastOutput, launchWeir } from "./lib/launch.ts";
 import { freePort, waitForPort } from "./lib/net.ts";
-import { which } from "./lib/proc.ts";
 import type { BenchRow, RowContext } from "./lib/row.ts";
+import { toolsMissing, withOrigin } from "./lib/row-setup.ts";
 import { type Cell, fmt, printTable } from "./lib/table.ts";
 import { weirHttpConfig } from "./lib/weir-config.ts";
 
@@ -93,31 +93,20 @@ export const filtersRow: BenchRow = {
   name: "filters",
   title: "CPU/request of a route with 5 built-in filters vs none (wrk HTTP/1.1, 64 conns, weir 1 worker)",
   async run(ctx) {
-    const missing = ["nginx", "wrk"].filter((p) => which(p) === null);
-    if (missing.length > 0) {
-      console.log(`filters: n/a — missing ${missing.join(", ")} (Debian: nginx-light wrk)`);
-      return;
-    }
-    const origin = await startOrigin(ctx);
-    if (!origin.ok) {
-      console.log(`filters: n/a — the nginx origin did not start: ${origin.why}`);
-      return;
-    }
-    const runs = new Map<Variant, LoadResult[]>([
-      [PLAIN, []],
-      [FILTERED, []],
-    ]);
-    try {
+    if (toolsMissing("filters", { nginx: "nginx-light", wrk: "wrk" })) return;
+    await withOrigin("filters", ctx, async (origin) => {
+      const runs = new Map<Variant, LoadResult[]>([
+        [PLAIN, []],
+        [FILTERED, []],
+      ]);
       for (let round = 1; round <= ROUNDS; round++) {
         for (const v of [PLAIN, FILTERED]) {
           process.stdout.write(`  round ${round}: ${v.name} for ${ctx.durationS} s...\n`);
-          runs.get(v)!.push(await runOnce(ctx, v, origin.ports.h1, round));
+          runs.get(v)!.push(await runOnce(ctx, v, origin.h1, round));
         }
       }
-    } finally {
-      await origin.proc?.stop();
-    }
-    report(runs);
+      report(runs);
+    });
   },
 };
 

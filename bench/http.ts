@@ -20,12 +20,11 @@ import {
   nginxProxy,
   nodeUndici,
   PATH,
-  startOrigin,
   weir,
   weirQuiet,
 } from "./lib/http-proxies.ts";
-import { which } from "./lib/proc.ts";
 import type { BenchRow, RowContext } from "./lib/row.ts";
+import { toolsMissing, withOrigin } from "./lib/row-setup.ts";
 import { type Cell, fmt, printTable, ratio } from "./lib/table.ts";
 
 const TARGET_CPU_VS_NODE = 1.0;
@@ -45,18 +44,8 @@ export const httpRow: BenchRow = {
   name: "http",
   title: "1 KiB responses, wrk (HTTP/1.1, 64 conns) and h2load (h2c, 16 conns x 10 streams)",
   async run(ctx) {
-    const missing = ["nginx", "wrk", "h2load"].filter((p) => which(p) === null);
-    if (missing.length > 0) {
-      console.log(`http: n/a — missing ${missing.join(", ")} (Debian: nginx-light wrk nghttp2-client)`);
-      return;
-    }
-    const origin = await startOrigin(ctx);
-    if (!origin.ok) {
-      console.log(`http: n/a — the nginx origin did not start: ${origin.why}`);
-      return;
-    }
-    const originPorts = { h1: origin.ports.h1, h2: origin.ports.h2 ?? origin.ports.h1 };
-    try {
+    if (toolsMissing("http", { nginx: "nginx-light", wrk: "wrk", h2load: "nghttp2-client" })) return;
+    await withOrigin("http", ctx, async (originPorts) => {
       const candidates = selectedCandidates();
       const best = new Map<HttpCandidate, Result>();
       for (let round = 1; round <= ROUNDS; round++) {
@@ -73,9 +62,7 @@ export const httpRow: BenchRow = {
         }
       }
       report(candidates.map((c) => best.get(c) as Result));
-    } finally {
-      await origin.proc?.stop();
-    }
+    });
   },
 };
 

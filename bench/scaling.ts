@@ -19,11 +19,12 @@ import http from "node:http";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { type LoadMeasured, type LoadResult, runWrk } from "./lib/http-load.ts";
-import { PATH, startOrigin } from "./lib/http-proxies.ts";
+import { PATH } from "./lib/http-proxies.ts";
 import { lastOutput, launchWeir } from "./lib/launch.ts";
 import { freePort, waitForPort } from "./lib/net.ts";
-import { type Running, which } from "./lib/proc.ts";
+import type { Running } from "./lib/proc.ts";
 import type { BenchRow, RowContext } from "./lib/row.ts";
+import { toolsMissing, withOrigin } from "./lib/row-setup.ts";
 import { type Cell, fmt, printTable } from "./lib/table.ts";
 import { weirHttpConfig } from "./lib/weir-config.ts";
 
@@ -156,28 +157,17 @@ export const scalingRow: BenchRow = {
   name: "scaling",
   title: "req/s with 1 and 2 workers (wrk HTTP/1.1, 64 conns, nothing pinned) and SIGHUP-to-serving time",
   async run(ctx) {
-    const missing = ["nginx", "wrk"].filter((p) => which(p) === null);
-    if (missing.length > 0) {
-      console.log(`scaling: n/a — missing ${missing.join(", ")} (Debian: nginx-light wrk)`);
-      return;
-    }
+    if (toolsMissing("scaling", { nginx: "nginx-light", wrk: "wrk" })) return;
     // Nothing pinned: workers, origin and wrk share every core.
     const shared: RowContext = { ...ctx, proxyCore: null, loadCore: null };
-    const origin = await startOrigin(shared);
-    if (!origin.ok) {
-      console.log(`scaling: n/a — the nginx origin did not start: ${origin.why}`);
-      return;
-    }
-    const results: Throughput[] = [];
-    try {
+    await withOrigin("scaling", shared, async (origin) => {
+      const results: Throughput[] = [];
       for (const workers of [1, 2]) {
         process.stdout.write(`  running weir with ${workers} worker(s) for ${ctx.durationS} s...\n`);
-        results.push(await runWorkers(shared, workers, origin.ports.h1));
+        results.push(await runWorkers(shared, workers, origin.h1));
       }
-    } finally {
-      await origin.proc?.stop();
-    }
-    report(results);
+      report(results);
+    });
   },
 };
 

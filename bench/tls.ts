@@ -19,12 +19,13 @@ import { join } from "node:path";
 import { coreBusy, coreTimes, treeCpuSeconds } from "./lib/cpu.ts";
 import { haproxyHttpConfig } from "./lib/haproxy-config.ts";
 import { parseWrk, WRK_SPEC } from "./lib/http-load.ts";
-import { PATH, startOrigin } from "./lib/http-proxies.ts";
+import { PATH } from "./lib/http-proxies.ts";
 import { lastOutput, launchHaproxy, launchNginx, launchWeir } from "./lib/launch.ts";
 import { freePort, waitForPort } from "./lib/net.ts";
 import { NGINX_PROXY_TO_ORIGIN, nginxHttp, nginxOriginUpstream, nginxServer } from "./lib/nginx-config.ts";
-import { type Running, runPinned, which } from "./lib/proc.ts";
+import { type Running, runPinned } from "./lib/proc.ts";
 import type { BenchRow, RowContext } from "./lib/row.ts";
+import { toolsMissing, withOrigin } from "./lib/row-setup.ts";
 import { type Cell, fmt, printTable } from "./lib/table.ts";
 import { weirHttpConfig } from "./lib/weir-config.ts";
 
@@ -203,22 +204,13 @@ export const tlsRow: BenchRow = {
   name: "tls",
   title: "TLS termination: full handshakes/s and HTTP/1.1 req/s over TLS keep-alive (wrk https, 64 conns)",
   async run(ctx) {
-    const missing = ["nginx", "wrk", "openssl"].filter((p) => which(p) === null);
-    if (missing.length > 0) {
-      console.log(`tls: n/a — missing ${missing.join(", ")} (Debian: nginx-light wrk openssl)`);
-      return;
-    }
+    if (toolsMissing("tls", { nginx: "nginx-light", wrk: "wrk", openssl: "openssl" })) return;
     const cert = await makeCert(ctx);
     if (typeof cert === "string") {
       console.log(`tls: n/a — no test certificate: ${cert}`);
       return;
     }
-    const origin = await startOrigin(ctx);
-    if (!origin.ok) {
-      console.log(`tls: n/a — the nginx origin did not start: ${origin.why}`);
-      return;
-    }
-    try {
+    await withOrigin("tls", ctx, async (origin) => {
       const rounds: Result[][] = [];
       for (let round = 1; round <= ROUNDS; round++) {
         const results: Result[] = [];
@@ -226,14 +218,12 @@ export const tlsRow: BenchRow = {
           process.stdout.write(
             `  round ${round}: ${c.name} (new connection per request, then keep-alive) for ${ctx.durationS} s each...\n`,
           );
-          results.push(await measure(ctx, c, origin.ports.h1, cert));
+          results.push(await measure(ctx, c, origin.h1, cert));
         }
         rounds.push(results);
       }
       report(CANDIDATES.map((c) => bestOf(rounds.map((r) => r.find((x) => x.name === c.name)!))));
-    } finally {
-      await origin.proc?.stop();
-    }
+    });
   },
 };
 
