@@ -191,42 +191,18 @@ function report(results: readonly Result[]): void {
   console.log("\nHTTP/2 cleartext (h2load):");
   table(results, "h2");
   console.log("\ntargets (weir with access log and metrics on):");
-  console.log(
-    target("h1 CPU/req weir / node+undici  ", cpuUs(w, "h1"), cpuUs(node, "h1"), TARGET_CPU_VS_NODE, true),
-  );
-  console.log(
-    target("h1 CPU/req weir / nginx        ", cpuUs(w, "h1"), cpuUs(ngx, "h1"), TARGET_CPU_VS_NGINX, true),
-  );
-  console.log(
-    target("h2 CPU/req weir / node+undici  ", cpuUs(w, "h2"), cpuUs(node, "h2"), TARGET_CPU_VS_NODE, true),
-  );
-  console.log(
-    target("h2 CPU/req weir / nginx        ", cpuUs(w, "h2"), cpuUs(ngx, "h2"), TARGET_CPU_VS_NGINX, true),
-  );
-  console.log(
-    target("h2 req/s weir / node+undici    ", rps(w, "h2"), rps(node, "h2"), TARGET_H2_RPS_VS_NODE, false),
-  );
-  console.log(
-    target("h2 req/s weir / nginx          ", rps(w, "h2"), rps(ngx, "h2"), TARGET_H2_RPS_VS_NGINX, false),
-  );
-  console.log(
-    target(
-      "h1 CPU/req on / log+metrics off",
-      cpuUs(w, "h1"),
-      cpuUs(wOff, "h1"),
-      TARGET_LOGGING_OVERHEAD,
-      true,
-    ),
-  );
-  console.log(
-    target(
-      "h2 CPU/req on / log+metrics off",
-      cpuUs(w, "h2"),
-      cpuUs(wOff, "h2"),
-      TARGET_LOGGING_OVERHEAD,
-      true,
-    ),
-  );
+  // label, weir's figure, the other side's, bound, true when weir's must be at most the bound
+  const targets: [string, number | null, number | null, number, boolean][] = [
+    ["h1 CPU/req weir / node+undici  ", cpuUs(w, "h1"), cpuUs(node, "h1"), TARGET_CPU_VS_NODE, true],
+    ["h1 CPU/req weir / nginx        ", cpuUs(w, "h1"), cpuUs(ngx, "h1"), TARGET_CPU_VS_NGINX, true],
+    ["h2 CPU/req weir / node+undici  ", cpuUs(w, "h2"), cpuUs(node, "h2"), TARGET_CPU_VS_NODE, true],
+    ["h2 CPU/req weir / nginx        ", cpuUs(w, "h2"), cpuUs(ngx, "h2"), TARGET_CPU_VS_NGINX, true],
+    ["h2 req/s weir / node+undici    ", rps(w, "h2"), rps(node, "h2"), TARGET_H2_RPS_VS_NODE, false],
+    ["h2 req/s weir / nginx          ", rps(w, "h2"), rps(ngx, "h2"), TARGET_H2_RPS_VS_NGINX, false],
+    ["h1 CPU/req on / log+metrics off", cpuUs(w, "h1"), cpuUs(wOff, "h1"), TARGET_LOGGING_OVERHEAD, true],
+    ["h2 CPU/req on / log+metrics off", cpuUs(w, "h2"), cpuUs(wOff, "h2"), TARGET_LOGGING_OVERHEAD, true],
+  ];
+  for (const t of targets) console.log(target(...t));
   console.log(
     "  (the load core saturates first on 2 cores: req/s then mostly shows the load side; compare CPU µs/req,\n" +
       "   lower is better. CPU counts the whole process tree: weir's idle supervisor included)",
