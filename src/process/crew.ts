@@ -113,6 +113,11 @@ export class Crew {
     clearTimeout(kill);
   }
 
+  /** Resolves when every worker told to stop accepts no more connections (or is gone). */
+  notAccepting(): Promise<void> {
+    return Promise.all(this.workers.map((w) => w.notAccepting)).then(() => {});
+  }
+
   reopenLogs(): void {
     for (const w of this.workers) w.reopenLogs();
   }

@@ -47,6 +47,8 @@ export type FromWorker =
   | { type: "metrics"; id: number; metrics: unknown[] }
   /** Process log lines of the worker (JSON, no newline), for the supervisor's ring and collectors. */
   | { type: "log"; lines: string[] }
+  /** After `stop`: its listeners are closed, so it accepts nothing more; it drains what it holds. */
+  | { type: "not-accepting" }
   | AcmeApplied;
 
 export function isMessage<T extends { type: string }>(value: unknown): value is T {

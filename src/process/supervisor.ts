@@ -12,6 +12,7 @@
 import { unlinkSync } from "node:fs";
 import type { Server } from "node:http";
 import type { Server as NetServer } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
 import { type Aggregator, AggregatorRegistry, type Registry } from "prom-client";
 import { AcmeManager } from "../acme/manager.ts";
 import { publishToWorkers } from "../acme/supervisor-bridge.ts";
@@ -46,6 +47,8 @@ import { type Handoff, receiveHandoff, serveUpgrades } from "./upgrade.ts";
 
 /** How long /metrics waits for each worker's registry. */
 const METRICS_TIMEOUT_MS = 2_000;
+/** How long a reload waits for the old workers to say they stopped accepting (IPC, normally < 1 ms). */
+const NOT_ACCEPTING_WAIT_MS = 1_000;
 /** How long the collectors get for the last log lines at stop. */
 const LOG_PUSH_CLOSE_MS = 2_000;
 
@@ -559,6 +562,12 @@ export class Supervisor {
     this.#config = config;
     this.#generation = generation;
     const removed = this.#sockets.retain(config);
+    // The old workers stop accepting before the reload is reported done: a connection made after it
+    // meets the new config (they share the listening sockets, so the kernel may hand it to either).
+    if (previous) {
+      this.#drain(previous, old);
+      await Promise.race([previous.notAccepting(), sleep(NOT_ACCEPTING_WAIT_MS, undefined, { ref: false })]);
+    }
     this.#log.info(
       {
         generation,
@@ -568,7 +577,6 @@ export class Supervisor {
       },
       "config reloaded; new workers serve, old ones drain",
     );
-    if (previous) this.#drain(previous, old);
     try {
       this.#configureAcme(config);
       this.#acme?.run();

@@ -67,7 +67,10 @@ async function stop(graceMs: number): Promise<void> {
     if (gen === undefined) process.exit(0);
     return; // still starting: start() calls stop() once its listeners exist
   }
-  await s.close(graceMs);
+  // Closing starts with each listener's server.close(), synchronously: nothing is accepted after this.
+  const closed = s.close(graceMs);
+  send({ type: "not-accepting" });
+  await closed;
   forwarder?.flush();
   for (const o of gen?.outputs ?? []) o.flush();
   process.exit(0);

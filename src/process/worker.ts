@@ -47,6 +47,9 @@ export class WorkerProcess {
   /** Resolves when the worker serves every listener; rejects with WorkerStartError otherwise. */
   readonly ready: Promise<void>;
   readonly exited: Promise<WorkerExit>;
+  /** Resolves once, after stop(), the worker accepts no more connections (or has exited). */
+  readonly notAccepting: Promise<void>;
+  readonly #notAccepting = Promise.withResolvers<void>();
   isReady = false;
   stopping = false;
   readonly #pending = new Map<number, (metrics: unknown[]) => void>();
@@ -63,8 +66,10 @@ export class WorkerProcess {
       stdio: ["inherit", "inherit", "inherit", "ipc", ...names.map((n) => spec.listeners.get(n) as number)],
       serialization: "advanced",
     });
+    this.notAccepting = this.#notAccepting.promise;
     this.exited = new Promise((resolve) =>
       this.child.once("exit", (code, signal) => {
+        this.#notAccepting.resolve();
         for (const answer of this.#pending.values()) answer([]);
         this.#pending.clear();
         resolve({ code, signal });
@@ -78,6 +83,7 @@ export class WorkerProcess {
           resolve();
         } else if (message.type === "fatal") reject(new WorkerStartError(message.message, true));
         else if (message.type === "log") spec.onLog?.(message.lines);
+        else if (message.type === "not-accepting") this.#notAccepting.resolve();
         else if (message.type === "metrics") {
           this.#pending.get(message.id)?.(message.metrics);
           this.#pending.delete(message.id);
