@@ -6,6 +6,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createSocket } from "node:dgram";
 import { Resolver } from "node:dns/promises";
 import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestContext } from "node:test";
@@ -41,13 +42,25 @@ export interface Dnsmasq {
   stop(): Promise<void>;
 }
 
-/** A UDP port free now on 127.0.0.1 (dnsmasq needs a fixed one). */
-export async function freeUdpPort(): Promise<number> {
-  const s = createSocket("udp4");
-  await new Promise<void>((r) => s.bind(0, "127.0.0.1", r));
-  const port = s.address().port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
+/**
+ * A port free now on 127.0.0.1 for both UDP and TCP (dnsmasq needs a fixed one and binds both): a TCP
+ * port from the kernel, kept only if UDP can bind it too. Another test may still take it before
+ * dnsmasq starts; startDnsmasq retries with a new port when that happens.
+ */
+async function freeDnsPort(): Promise<number> {
+  for (;;) {
+    const tcp = createServer();
+    await new Promise<void>((r) => tcp.listen(0, "127.0.0.1", r));
+    const port = (tcp.address() as AddressInfo).port;
+    const udp = createSocket("udp4");
+    const udpFree = await new Promise<boolean>((r) => {
+      udp.once("error", () => r(false));
+      udp.bind(port, "127.0.0.1", () => r(true));
+    });
+    if (udpFree) await new Promise<void>((r) => udp.close(() => r()));
+    await new Promise<void>((r) => tcp.close(() => r()));
+    if (udpFree) return port;
+  }
 }
 
 export async function startDnsmasq(
@@ -60,7 +73,7 @@ export async function startDnsmasq(
   chmodSync(dir, 0o755);
   const hostsFile = join(dir, "hosts");
   const confFile = join(dir, "dnsmasq.conf");
-  const port = opts.port ?? (await freeUdpPort());
+  let port = opts.port ?? (await freeDnsPort());
   let child: ChildProcess | undefined;
   let probeName = "";
 
@@ -107,7 +120,17 @@ export async function startDnsmasq(
   };
 
   writeFiles(records);
-  await launch();
+  // A port picked here can be taken by a concurrent test before dnsmasq binds it: pick another.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await launch();
+      break;
+    } catch (err) {
+      const taken = String(err).includes("Address already in use");
+      if (!taken || opts.port !== undefined || attempt === 5) throw err;
+      port = await freeDnsPort();
+    }
+  }
   t?.after(async () => {
     await stop();
     rmSync(dir, { recursive: true, force: true });
