@@ -1,10 +1,11 @@
-// The engine that walks one request through the phases (phases.ts) and proxies it with undici. It only
+// The engine that walks one request through the phases (phases.ts) and proxies it to the endpoint's pool
+// (weir's HTTP/1.1 client, or undici's for HTTP/2 upstreams). It only
 // sees RequestContext, DownstreamRequest and DownstreamResponse, so the HTTP/1 (h1.ts) and HTTP/2 (h2.ts)
 // front ends share it, and a leaner HTTP/1 engine can replace node:http without touching it.
 //
 // Hot path: no closure per request. The undici handler is one Attempt object per try; response events
 // reach their request through a symbol on the response object and module-level listener functions.
-import { Transform, type TransformCallback } from "node:stream";
+import { type Readable, Transform, type TransformCallback } from "node:stream";
 import type { Dispatcher } from "undici";
 import type { Generation } from "../generation.ts";
 import type { EndpointState } from "../upstream/health/state.ts";
@@ -45,7 +46,7 @@ interface EngineState {
   /** A tunnel's endpoint, counted in flight until the request finishes. */
   tunnelHealth: EndpointState | undefined;
   /** The body given to undici (the client's stream, or the gate in front of it); a retry reuses it. */
-  body: Dispatcher.DispatchOptions["body"];
+  body: Readable | null;
 }
 const kState = Symbol("weir.engineState");
 type Stateful = RequestContext & { [kState]: EngineState };
@@ -243,10 +244,7 @@ export class ProxyEngine {
     }
     this.pools
       .get(upstream, endpoint, ctx.conn.ctx)
-      .dispatch(
-        { path: ctx.path, method: ctx.method as Dispatcher.HttpMethod, headers: ctx.upstreamHeaders, body },
-        attempt,
-      );
+      .dispatch({ path: ctx.path, method: ctx.method, headers: ctx.upstreamHeaders, body }, attempt);
   }
 
   /** An attempt failed. Retry on another endpoint if nothing reached the upstream, else answer. */

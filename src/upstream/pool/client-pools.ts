@@ -4,7 +4,7 @@
 // reused by its next ones. Bounded two ways: pools with nothing open or running for `idleMs` are closed
 // by a sweep, and past `maxPools` the least recently used is closed (gracefully: its running requests
 // finish) to make room.
-import type { Pool } from "undici";
+import type { UpstreamDispatcher as Pool } from "./dispatcher.ts";
 
 export const MAX_CLIENT_POOLS_PER_ENDPOINT = 1024;
 

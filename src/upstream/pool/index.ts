@@ -1,15 +1,18 @@
-// One undici Pool per upstream endpoint, created on first use and shared by every HTTP listener of a
-// generation: keep-alive reuse for HTTP/1.1, multiplexed streams for `h2 = true` upstreams (HTTP/2 by
-// prior knowledge). The pools of a generation are closed when the last listener using them closes.
-import { type Dispatcher, Pool } from "undici";
+// One pool per upstream endpoint, created on first use and shared by every HTTP listener of a
+// generation: weir's own HTTP/1.1 client with keep-alive reuse (src/upstream/h1/), or an undici Pool with
+// multiplexed streams for `h2 = true` upstreams (HTTP/2 by prior knowledge or ALPN). The pools of a
+// generation are closed when the last listener using them closes.
+import { buildConnector, Pool } from "undici";
 import type { Generation } from "../../generation.ts";
 import type { ConnectionContext } from "../../listener/connection.ts";
 import { localProxyHeader, proxyHeaderFor } from "../../listener/proxy-send.ts";
 import { trackPools } from "../../observe/pool-gauges.ts";
 import { prepareUpstreamTls } from "../../tls/upstream.ts";
 import type { Endpoint } from "../endpoint.ts";
+import { H1Pool } from "../h1/pool.ts";
 import type { Upstream } from "../upstream.ts";
 import { ClientPools } from "./client-pools.ts";
+import type { UpstreamDispatcher } from "./dispatcher.ts";
 import { proxyHeaderConnector } from "./proxy-connect.ts";
 import { upstreamTlsConnector } from "./tls-connector.ts";
 
@@ -17,7 +20,7 @@ import { upstreamTlsConnector } from "./tls-connector.ts";
 const H2_STREAMS_PER_CONNECTION = 100;
 
 export class EndpointPools {
-  readonly #byUpstream = new Map<Upstream, Map<string, Pool>>();
+  readonly #byUpstream = new Map<Upstream, Map<string, UpstreamDispatcher>>();
   /** Upstreams with `proxy_protocol`: per endpoint key, the pools of each client (client-pools.ts). */
   readonly #perClient = new Map<Upstream, Map<string, ClientPools>>();
   #sweeper: NodeJS.Timeout | undefined;
@@ -27,7 +30,7 @@ export class EndpointPools {
    * set that repeats an address keeps its pool. For an upstream with `proxy_protocol`, requests of
    * `client` get a pool of their own whose connections start with that client's PROXY header; without
    * a client (weir's own requests) the shared pool's connections send a LOCAL header. */
-  get(upstream: Upstream, endpoint: Endpoint, client?: ConnectionContext): Dispatcher {
+  get(upstream: Upstream, endpoint: Endpoint, client?: ConnectionContext): UpstreamDispatcher {
     const version = upstream.config.proxy_protocol;
     if (version !== undefined && client !== undefined) {
       const header = proxyHeaderFor(version, client);
@@ -90,7 +93,7 @@ export class EndpointPools {
   }
 
   /** Every pool: shared ones, then per-client ones. */
-  *#allPools(): Iterable<Pool> {
+  *#allPools(): Iterable<UpstreamDispatcher> {
     for (const pools of this.#byUpstream.values()) yield* pools.values();
     for (const byEndpoint of this.#perClient.values()) {
       for (const pools of byEndpoint.values()) yield* pools.pools();
@@ -154,15 +157,26 @@ export class EndpointPools {
 const CLIENT_POOL_SWEEP_MS = 5_000;
 
 /** `proxyHeader`: the PROXY header every connection of the pool starts with (proxy-connect.ts). */
-function createPool(upstream: Upstream, endpoint: Endpoint, proxyHeader?: Buffer): Pool {
+function createPool(upstream: Upstream, endpoint: Endpoint, proxyHeader?: Buffer): UpstreamDispatcher {
   const c = upstream.config;
-  const host = endpoint.host.includes(":") ? `[${endpoint.host}]` : endpoint.host;
   // TLS upstreams: undici's connector takes tls.connect options; with h2 it offers ALPN "h2", "http/1.1".
   const tls = upstreamTlsConnector(upstream, endpoint, { timeoutMs: c.connect_timeout, h2: c.h2 });
   const connect =
     proxyHeader === undefined
       ? tls
       : proxyHeaderConnector({ header: proxyHeader, timeoutMs: c.connect_timeout, h2c: c.h2, tls });
+  if (!c.h2) {
+    return new H1Pool({
+      connect: connect ?? buildConnector({ timeout: c.connect_timeout }),
+      hostname: endpoint.host,
+      port: endpoint.port,
+      protocol: tls ? "https:" : "http:",
+      maxConnections: c.max_connections,
+      responseTimeoutMs: c.response_timeout,
+      idleTimeoutMs: c.idle_timeout,
+    });
+  }
+  const host = endpoint.host.includes(":") ? `[${endpoint.host}]` : endpoint.host;
   return new Pool(`${tls ? "https" : "http"}://${host}:${endpoint.port}`, {
     connections: c.max_connections,
     connectTimeout: c.connect_timeout,
@@ -170,15 +184,10 @@ function createPool(upstream: Upstream, endpoint: Endpoint, proxyHeader?: Buffer
     bodyTimeout: c.response_timeout,
     keepAliveTimeout: c.idle_timeout,
     keepAliveMaxTimeout: c.idle_timeout,
-    ...(connect ? { connect } : {}),
-    ...(c.h2
-      ? {
-          allowH2: true,
-          connect: (connect ?? { useH2c: true }) as never,
-          pipelining: H2_STREAMS_PER_CONNECTION,
-          maxConcurrentStreams: H2_STREAMS_PER_CONNECTION,
-        }
-      : {}),
+    allowH2: true,
+    connect: (connect ?? { useH2c: true }) as never,
+    pipelining: H2_STREAMS_PER_CONNECTION,
+    maxConcurrentStreams: H2_STREAMS_PER_CONNECTION,
   });
 }
 

@@ -1,0 +1,368 @@
+// An incremental parser of HTTP/1.1 responses (RFC 9112) for weir's upstream connections: the status
+// line and fields of each head, then the body as its framing says (§6.3): none (HEAD, 1xx, 204, 304),
+// Content-Length, chunked with trailers, or everything until the connection closes. Body bytes are handed
+// on as views of the received buffers, never copied.
+//
+// It is strict where leniency would let an upstream smuggle a second response past weir: bare CR or LF,
+// obs-fold (§5.2 lets a proxy answer 502 instead of unfolding), invalid field names or values, and
+// differing Content-Length values are all errors, which the connection turns into a 502.
+import type { IncomingHttpHeaders } from "node:http";
+import { HttpError } from "../../http/errors.ts";
+
+/** Longest response head accepted (status line and fields); more is a 502. */
+export const MAX_RESPONSE_HEAD = 64 * 1024;
+/** Longest chunk-size line (size, extensions) or trailer section accepted. */
+const MAX_CHUNK_LINE = 4 * 1024;
+
+export interface ResponseSink {
+  /** A final (non-1xx) head arrived. */
+  onHead(status: number, reason: string, headers: IncomingHttpHeaders): void;
+  onBody(chunk: Buffer): void;
+  /** The response is complete; `trailers` is empty unless a chunked body carried some. */
+  onEnd(trailers: IncomingHttpHeaders): void;
+}
+
+/** Where the parser is in a response (plain numbers: enums are not erasable syntax). */
+const State = {
+  Head: 0,
+  Length: 1,
+  ChunkSize: 2,
+  ChunkData: 3,
+  ChunkDataEnd: 4,
+  Trailers: 5,
+  UntilClose: 6,
+  Done: 7,
+} as const;
+type State = (typeof State)[keyof typeof State];
+
+const NO_TRAILERS: IncomingHttpHeaders = Object.freeze({}) as IncomingHttpHeaders;
+const STATUS_LINE = /^HTTP\/1\.[01] ([1-9]\d\d)(?: ([\t\x20-\x7e\x80-\xff]*))?$/;
+const FIELD_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+const DIGITS = /^\d+$/;
+const HEX = /^[0-9A-Fa-f]+$/;
+
+function bad(message: string): HttpError {
+  return new HttpError("BAD_RESPONSE", new Error(message));
+}
+
+export class ResponseParser {
+  #sink: ResponseSink;
+  #state: State = State.Done;
+  /** Bumped by expect() and stop(): a callback that started another response or stopped this one. */
+  #epoch = 0;
+  /** The response just ended (onEnd called): execute() returns what is left of its input. */
+  #ended = false;
+  #noBody = false;
+  /** Head or line bytes received so far and not yet complete. */
+  #pending: Buffer | undefined;
+  #remaining = 0;
+  /** The response ends when the connection does: it cannot be reused. */
+  closeDelimited = false;
+  /** The upstream asked for the connection to close after this response (Connection: close, HTTP/1.0). */
+  closeAfter = false;
+  /** A server's "Keep-Alive: timeout=N" hint in ms, or -1. */
+  keepAliveMs = -1;
+
+  constructor(sink: ResponseSink) {
+    this.#sink = sink;
+  }
+
+  /** Expect a new response; `noBody` for HEAD requests (RFC 9110 §9.3.2). */
+  expect(noBody: boolean): void {
+    this.#epoch++;
+    this.#state = State.Head;
+    this.#noBody = noBody;
+    this.#pending = undefined;
+    this.closeDelimited = false;
+    this.closeAfter = false;
+    this.keepAliveMs = -1;
+  }
+
+  /** Forget the current response (aborted): nothing more is parsed or reported. */
+  stop(): void {
+    this.#epoch++;
+    this.#state = State.Done;
+    this.#pending = undefined;
+  }
+
+  #end(trailers: IncomingHttpHeaders): void {
+    this.#state = State.Done;
+    this.#ended = true;
+    this.#sink.onEnd(trailers);
+  }
+
+  get idle(): boolean {
+    return this.#state === State.Done;
+  }
+
+  /** Whether anything of the current response arrived (a head was being or has been read). */
+  get started(): boolean {
+    return this.#state !== State.Head || this.#pending !== undefined;
+  }
+
+  /**
+   * Feeds received bytes. Returns the number of bytes past the end of the response (a server that sent
+   * more than one response's worth: the connection cannot be trusted with another request), or 0.
+   * Throws an HttpError (BAD_RESPONSE) on a malformed response; the caller then closes the connection.
+   */
+  execute(data: Buffer): number {
+    const epoch = this.#epoch;
+    this.#ended = false;
+    let at = 0;
+    while (at < data.length) {
+      if (this.#ended) {
+        this.#ended = false;
+        return data.length - at;
+      }
+      if (this.#epoch !== epoch) return 0;
+      switch (this.#state) {
+        case State.Head:
+          at = this.#readHead(data, at);
+          break;
+        case State.Length: {
+          const n = Math.min(this.#remaining, data.length - at);
+          this.#remaining -= n;
+          const chunk = at === 0 && n === data.length ? data : data.subarray(at, at + n);
+          at += n;
+          this.#sink.onBody(chunk);
+          if (this.#remaining === 0 && this.#epoch === epoch) this.#end(NO_TRAILERS);
+          break;
+        }
+        case State.ChunkSize:
+          at = this.#readChunkSize(data, at);
+          break;
+        case State.ChunkData: {
+          const n = Math.min(this.#remaining, data.length - at);
+          this.#remaining -= n;
+          const chunk = data.subarray(at, at + n);
+          at += n;
+          if (this.#remaining === 0) {
+            this.#state = State.ChunkDataEnd;
+            this.#remaining = 2;
+          }
+          this.#sink.onBody(chunk);
+          break;
+        }
+        case State.ChunkDataEnd:
+          // The CRLF after a chunk's data, possibly split across reads.
+          while (at < data.length && this.#remaining > 0) {
+            if (data[at] !== (this.#remaining === 2 ? 0x0d : 0x0a))
+              throw bad("chunk data not followed by CRLF");
+            at++;
+            this.#remaining--;
+          }
+          if (this.#remaining === 0) this.#state = State.ChunkSize;
+          break;
+        case State.Trailers:
+          at = this.#readTrailers(data, at);
+          break;
+        case State.UntilClose: {
+          const chunk = at === 0 ? data : data.subarray(at);
+          at = data.length;
+          this.#sink.onBody(chunk);
+          break;
+        }
+        case State.Done:
+          return this.#epoch === epoch ? data.length - at : 0;
+      }
+    }
+    this.#ended = false;
+    return 0;
+  }
+
+  /** The connection ended: a close-delimited body is complete; anything else was cut short. */
+  finishOnClose(): boolean {
+    if (this.#state === State.UntilClose) {
+      this.#end(NO_TRAILERS);
+      return true;
+    }
+    return this.#state === State.Done;
+  }
+
+  /** Collects bytes until `\r\n\r\n` (or the limit), then parses the head. */
+  #readHead(data: Buffer, at: number): number {
+    const { buf, from } = this.#withPending(data, at);
+    const start = buf === data ? at : 0;
+    // The terminator may straddle the previous read: search from just before the new bytes.
+    const end = buf.indexOf("\r\n\r\n", buf === data ? at : Math.max(0, from - 3), "latin1");
+    if (end < 0) {
+      if (buf.length - start > MAX_RESPONSE_HEAD) throw bad("response head too large");
+      this.#pending = buf === data ? Buffer.from(data.subarray(at)) : buf;
+      return data.length;
+    }
+    if (end - start > MAX_RESPONSE_HEAD) throw bad("response head too large");
+    this.#pending = undefined;
+    const next = at + (end + 4 - from);
+    this.#parseHead(buf.toString("latin1", start, end));
+    return next;
+  }
+
+  /** `data` from `at` appended to what is pending; `from` is where `data[at]` sits in the result. */
+  #withPending(data: Buffer, at: number): { buf: Buffer; from: number } {
+    const pending = this.#pending;
+    if (pending === undefined) return { buf: data, from: at };
+    return { buf: Buffer.concat([pending, data.subarray(at)]), from: pending.length };
+  }
+
+  #parseHead(head: string): void {
+    if (head.includes("\n", 0) && /\r(?!\n)|(?<!\r)\n/.test(head))
+      throw bad("bare CR or LF in response head");
+    let lineEnd = head.indexOf("\r\n");
+    const statusLine = lineEnd < 0 ? head : head.slice(0, lineEnd);
+    const m = STATUS_LINE.exec(statusLine);
+    if (m === null) throw bad("invalid status line");
+    const status = Number(m[1]);
+    const reason = m[2] ?? "";
+    const headers: IncomingHttpHeaders = {};
+    const h = headers as Record<string, string | string[]>;
+    let contentLength = -1;
+    let chunked = false;
+    let transferEncoding = false;
+    let connectionClose = statusLine.charCodeAt(7) === 0x30; // HTTP/1.0: close unless keep-alive
+    while (lineEnd >= 0) {
+      const start = lineEnd + 2;
+      lineEnd = head.indexOf("\r\n", start);
+      const line = lineEnd < 0 ? head.slice(start) : head.slice(start, lineEnd);
+      const colon = line.indexOf(":");
+      if (colon <= 0)
+        throw bad(line.charCodeAt(0) <= 0x20 ? "obs-fold in response head" : "invalid field line");
+      const rawName = line.slice(0, colon);
+      if (!FIELD_NAME.test(rawName)) throw bad("invalid field name");
+      const value = line.slice(colon + 1).trim();
+      if (BAD_VALUE.test(value)) throw bad("invalid field value");
+      const name = rawName.toLowerCase();
+      switch (name) {
+        case "content-length": {
+          if (!DIGITS.test(value)) throw bad("invalid Content-Length");
+          const n = Number(value);
+          if (contentLength >= 0 && n !== contentLength) throw bad("differing Content-Length values");
+          if (!Number.isSafeInteger(n)) throw bad("invalid Content-Length");
+          contentLength = n;
+          break;
+        }
+        case "transfer-encoding":
+          transferEncoding = true;
+          // Only a final "chunked" coding frames the body (RFC 9112 §6.3).
+          chunked = /(?:^|,)\s*chunked\s*$/i.test(value);
+          break;
+        case "connection": {
+          const v = value.toLowerCase();
+          if (v.includes("close")) connectionClose = true;
+          else if (v.includes("keep-alive")) connectionClose = false;
+          break;
+        }
+        case "keep-alive": {
+          const t = /timeout\s*=\s*(\d+)/i.exec(value);
+          if (t !== null) this.keepAliveMs = Number(t[1]) * 1000;
+          break;
+        }
+      }
+      const prev = h[name];
+      if (prev === undefined) h[name] = value;
+      else if (typeof prev === "string") h[name] = [prev, value];
+      else prev.push(value);
+    }
+    if (status < 200) {
+      // 101 answers an upgrade weir never asks for here; other 1xx are interim: the final head follows.
+      if (status === 101) throw bad("unexpected 101 Switching Protocols");
+      this.#state = State.Head;
+      return;
+    }
+    this.closeAfter = connectionClose;
+    if (this.#noBody || status === 204 || status === 304) {
+      this.#finishHead(status, reason, headers, State.Done);
+      return;
+    }
+    if (transferEncoding) {
+      // Transfer-Encoding overrides Content-Length; such a message must not leave the connection reusable.
+      if (contentLength >= 0) this.closeAfter = true;
+      if (chunked) {
+        this.#finishHead(status, reason, headers, State.ChunkSize);
+        return;
+      }
+      this.closeDelimited = true;
+      this.#finishHead(status, reason, headers, State.UntilClose);
+      return;
+    }
+    if (contentLength >= 0) {
+      this.#remaining = contentLength;
+      this.#finishHead(status, reason, headers, contentLength === 0 ? State.Done : State.Length);
+      return;
+    }
+    this.closeDelimited = true;
+    this.#finishHead(status, reason, headers, State.UntilClose);
+  }
+
+  #finishHead(status: number, reason: string, headers: IncomingHttpHeaders, next: State): void {
+    this.#state = next;
+    const epoch = this.#epoch;
+    this.#sink.onHead(status, reason, headers);
+    if (next === State.Done && this.#epoch === epoch) this.#end(NO_TRAILERS);
+  }
+
+  #readChunkSize(data: Buffer, at: number): number {
+    const { buf, from } = this.#withPending(data, at);
+    const lf = buf.indexOf(0x0a, from);
+    if (lf < 0) {
+      if (buf.length - (buf === data ? at : 0) > MAX_CHUNK_LINE) throw bad("chunk size line too long");
+      this.#pending = buf === data ? Buffer.from(data.subarray(at)) : buf;
+      return data.length;
+    }
+    const lineStart = buf === data ? at : 0;
+    if (lf === lineStart || buf[lf - 1] !== 0x0d) throw bad("chunk size line not ended by CRLF");
+    const line = buf.toString("latin1", lineStart, lf - 1);
+    this.#pending = undefined;
+    const semi = line.indexOf(";");
+    const size = (semi < 0 ? line : line.slice(0, semi)).trimEnd();
+    if (size.length === 0 || size.length > 13 || !HEX.test(size)) throw bad("invalid chunk size");
+    if (semi >= 0 && BAD_VALUE.test(line)) throw bad("invalid chunk extension");
+    const n = Number.parseInt(size, 16);
+    const next = at + (lf + 1 - from);
+    if (n === 0) {
+      this.#state = State.Trailers;
+      return next;
+    }
+    this.#remaining = n;
+    this.#state = State.ChunkData;
+    return next;
+  }
+
+  /** After the last chunk: trailer fields until an empty line. */
+  #readTrailers(data: Buffer, at: number): number {
+    const { buf, from } = this.#withPending(data, at);
+    const start = buf === data ? at : 0;
+    // No trailers: the section is just CRLF.
+    if (buf.length - start >= 2 && buf[start] === 0x0d && buf[start + 1] === 0x0a) {
+      this.#pending = undefined;
+      const next = at + (start + 2 - from);
+      this.#end(NO_TRAILERS);
+      return next;
+    }
+    const end = buf.indexOf("\r\n\r\n", Math.max(start, from - 3), "latin1");
+    if (end < 0) {
+      if (buf.length - start > MAX_CHUNK_LINE) throw bad("trailer section too long");
+      this.#pending = buf === data ? Buffer.from(data.subarray(at)) : buf;
+      return data.length;
+    }
+    this.#pending = undefined;
+    const text = buf.toString("latin1", start, end);
+    if (/\r(?!\n)|(?<!\r)\n/.test(text)) throw bad("bare CR or LF in trailers");
+    const trailers: IncomingHttpHeaders = {};
+    const t = trailers as Record<string, string | string[]>;
+    for (const line of text.split("\r\n")) {
+      const colon = line.indexOf(":");
+      if (colon <= 0 || !FIELD_NAME.test(line.slice(0, colon))) throw bad("invalid trailer field");
+      const value = line.slice(colon + 1).trim();
+      if (BAD_VALUE.test(value)) throw bad("invalid trailer value");
+      const name = line.slice(0, colon).toLowerCase();
+      const prev = t[name];
+      if (prev === undefined) t[name] = value;
+      else if (typeof prev === "string") t[name] = [prev, value];
+      else prev.push(value);
+    }
+    const next = at + (end + 4 - from);
+    this.#end(trailers);
+    return next;
+  }
+}
