@@ -39,6 +39,17 @@ const NO_TRAILERS: IncomingHttpHeaders = Object.freeze({}) as IncomingHttpHeader
 const STATUS_LINE = /^HTTP\/1\.[01] ([1-9]\d\d)(?: ([\t\x20-\x7e\x80-\xff]*))?$/;
 const FIELD_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+/** Anything but field-value characters and CRLF pairs (RFC 9112 §2.2: a bare CR or LF is invalid). */
+const BAD_HEAD_TEXT = /[^\t\x20-\x7e\x80-\xff\r\n]|\r(?!\n)|(?<!\r)\n/;
+
+/** `line` from `from`, without optional whitespace (SP, HTAB) at either end (RFC 9110 §5.5). */
+function trimOws(line: string, from: number): string {
+  let start = from;
+  let end = line.length;
+  while (start < end && (line.charCodeAt(start) === 0x20 || line.charCodeAt(start) === 0x09)) start++;
+  while (end > start && (line.charCodeAt(end - 1) === 0x20 || line.charCodeAt(end - 1) === 0x09)) end--;
+  return line.slice(start, end);
+}
 const DIGITS = /^\d+$/;
 const HEX = /^[0-9A-Fa-f]+$/;
 
@@ -206,8 +217,8 @@ export class ResponseParser {
   }
 
   #parseHead(head: string): void {
-    if (head.includes("\n", 0) && /\r(?!\n)|(?<!\r)\n/.test(head))
-      throw bad("bare CR or LF in response head");
+    // One pass for the whole head: only CRLF ends a line, and no control character is anywhere.
+    if (BAD_HEAD_TEXT.test(head)) throw bad("control character, bare CR or bare LF in response head");
     let lineEnd = head.indexOf("\r\n");
     const statusLine = lineEnd < 0 ? head : head.slice(0, lineEnd);
     const m = STATUS_LINE.exec(statusLine);
@@ -229,8 +240,7 @@ export class ResponseParser {
         throw bad(line.charCodeAt(0) <= 0x20 ? "obs-fold in response head" : "invalid field line");
       const rawName = line.slice(0, colon);
       if (!FIELD_NAME.test(rawName)) throw bad("invalid field name");
-      const value = line.slice(colon + 1).trim();
-      if (BAD_VALUE.test(value)) throw bad("invalid field value");
+      const value = trimOws(line, colon + 1);
       const name = rawName.toLowerCase();
       switch (name) {
         case "content-length": {
@@ -347,14 +357,13 @@ export class ResponseParser {
     }
     this.#pending = undefined;
     const text = buf.toString("latin1", start, end);
-    if (/\r(?!\n)|(?<!\r)\n/.test(text)) throw bad("bare CR or LF in trailers");
+    if (BAD_HEAD_TEXT.test(text)) throw bad("control character, bare CR or bare LF in trailers");
     const trailers: IncomingHttpHeaders = {};
     const t = trailers as Record<string, string | string[]>;
     for (const line of text.split("\r\n")) {
       const colon = line.indexOf(":");
       if (colon <= 0 || !FIELD_NAME.test(line.slice(0, colon))) throw bad("invalid trailer field");
-      const value = line.slice(colon + 1).trim();
-      if (BAD_VALUE.test(value)) throw bad("invalid trailer value");
+      const value = trimOws(line, colon + 1);
       const name = line.slice(0, colon).toLowerCase();
       const prev = t[name];
       if (prev === undefined) t[name] = value;
