@@ -54,6 +54,7 @@ export class UpstreamConnection implements ResponseSink {
     this.socket = socket;
     this.#owner = owner;
     this.#parser = new ResponseParser(this);
+    this.#idleLimitMs = owner.idleTimeoutMs;
     socket.on("data", this.#onData);
     socket.on("end", this.#onEnd);
     socket.on("error", this.#onError);
@@ -259,7 +260,8 @@ export class UpstreamConnection implements ResponseSink {
     let ok: boolean;
     if (this.#chunked) {
       socket.cork();
-      socket.write(`${chunk.length.toString(16)}\r\n`, "latin1");
+      const size = typeof chunk === "string" ? Buffer.byteLength(chunk) : chunk.length;
+      socket.write(`${size.toString(16)}\r\n`, "latin1");
       socket.write(chunk);
       ok = socket.write("\r\n", "latin1");
       socket.uncork();

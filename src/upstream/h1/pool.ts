@@ -188,7 +188,11 @@ export class H1Pool implements ConnectionOwner {
     if (this.#all.size === 0 && this.#connecting === 0) this.#stopTimer();
     if (!this.#closed || this.#drained === undefined) return;
     if (this.#queue.length > 0 || this.#connecting > 0 || this.#idle.length < this.#all.size) return;
-    for (const conn of this.#idle.splice(0)) conn.socket.destroy();
+    for (const conn of this.#idle.splice(0)) {
+      // Gone now, not when its 'close' event comes a tick later: stats after close() say so.
+      this.#all.delete(conn);
+      conn.socket.destroy();
+    }
     this.#stopTimer();
     this.#drained();
   }

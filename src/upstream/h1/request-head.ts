@@ -31,7 +31,8 @@ export function requestHead(
   hasBody: boolean,
 ): RequestHead {
   if (!METHOD.test(method)) throw new HttpError("INTERNAL", new Error("invalid request method"));
-  if (BAD_TARGET.test(path)) throw new HttpError("INTERNAL", new Error("invalid request target"));
+  if (path.length === 0 || BAD_TARGET.test(path))
+    throw new HttpError("INTERNAL", new Error("invalid request target"));
   let text = `${method} ${path} HTTP/1.1\r\n`;
   let host = false;
   let length = false;

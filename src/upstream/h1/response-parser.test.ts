@@ -358,11 +358,7 @@ for (const [what, wire] of malformed) {
 }
 
 // RFC 9112 §7.1: chunk = chunk-size [ chunk-ext ] CRLF; a bare CR is allowed nowhere in the line.
-test("malformed: a bare CR in a chunk size line without extensions is a BAD_RESPONSE", {
-  todo:
-    "#readChunkSize trims the size with trimEnd(), which strips a bare CR: '5\\r\\r\\n' and '5\\r \\r\\n' " +
-    "are read as chunk size 5; only lines with a ';' extension are checked for control characters",
-}, () => {
+test("malformed: a bare CR in a chunk size line without extensions is a BAD_RESPONSE", () => {
   const wire = (line: string) =>
     `HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n${line}hello\r\n0\r\n\r\n`;
   assertBadResponse(wire("5\r\r\n"), "5 CR CR LF");

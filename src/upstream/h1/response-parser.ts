@@ -42,6 +42,14 @@ const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 /** Anything but field-value characters and CRLF pairs (RFC 9112 §2.2: a bare CR or LF is invalid). */
 const BAD_HEAD_TEXT = /[^\t\x20-\x7e\x80-\xff\r\n]|\r(?!\n)|(?<!\r)\n/;
 
+/** Whether `buf` holds an LF not preceded by CR at or after `from` (the slow path of an unfinished head). */
+function hasBareLf(buf: Buffer, from: number): boolean {
+  for (let i = buf.indexOf(0x0a, from); i >= 0; i = buf.indexOf(0x0a, i + 1)) {
+    if (i === 0 || buf[i - 1] !== 0x0d) return true;
+  }
+  return false;
+}
+
 /** `line` from `from`, without optional whitespace (SP, HTAB) at either end (RFC 9110 §5.5). */
 function trimOws(line: string, from: number): string {
   let start = from;
@@ -199,6 +207,8 @@ export class ResponseParser {
     const end = buf.indexOf("\r\n\r\n", buf === data ? at : Math.max(0, from - 3), "latin1");
     if (end < 0) {
       if (buf.length - start > MAX_RESPONSE_HEAD) throw bad("response head too large");
+      // A head that will never end in CRLF CRLF (an LF-only server) is refused now, not at the timeout.
+      if (hasBareLf(buf, Math.max(start, from - 1))) throw bad("bare LF in response head");
       this.#pending = buf === data ? Buffer.from(data.subarray(at)) : buf;
       return data.length;
     }
@@ -323,10 +333,11 @@ export class ResponseParser {
     if (lf === lineStart || buf[lf - 1] !== 0x0d) throw bad("chunk size line not ended by CRLF");
     const line = buf.toString("latin1", lineStart, lf - 1);
     this.#pending = undefined;
+    // No control character (a bare CR included) anywhere in the line, extensions or not.
+    if (BAD_VALUE.test(line)) throw bad("control character in chunk size line");
     const semi = line.indexOf(";");
-    const size = (semi < 0 ? line : line.slice(0, semi)).trimEnd();
+    const size = trimOws(semi < 0 ? line : line.slice(0, semi), 0);
     if (size.length === 0 || size.length > 13 || !HEX.test(size)) throw bad("invalid chunk size");
-    if (semi >= 0 && BAD_VALUE.test(line)) throw bad("invalid chunk extension");
     const n = Number.parseInt(size, 16);
     const next = at + (lf + 1 - from);
     if (n === 0) {
