@@ -239,8 +239,8 @@ export class ProxyEngine {
       const route = ctx.route;
       body = state.body =
         this.phases.requestBody !== undefined || (route !== undefined && route.maxBodySize > 0 && ctx.chunked)
-          ? ctx.req.pipe(new RequestBodyGate(this.phases, ctx, route?.maxBodySize ?? 0))
-          : ctx.req;
+          ? ctx.body.pipe(new RequestBodyGate(this.phases, ctx, route?.maxBodySize ?? 0))
+          : ctx.body;
     }
     this.pools
       .get(upstream, endpoint, ctx.conn.ctx)

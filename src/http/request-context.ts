@@ -10,15 +10,15 @@ import type { Upstream } from "../upstream/upstream.ts";
 import type { HttpError } from "./errors.ts";
 import type { CompiledRoute } from "./routes.ts";
 
-/** The parts of node:http's IncomingMessage and node:http2's compat request the engine uses. */
-export interface DownstreamRequest extends Readable {
+/** The parts of node:http's IncomingMessage (and of h2-exchange.ts's H2Request) the engine uses. */
+export interface DownstreamRequest {
   readonly method?: string | undefined;
   readonly url?: string | undefined;
   readonly rawHeaders: string[];
   readonly httpVersion: string;
 }
 
-/** The parts of node:http's ServerResponse and node:http2's compat response the engine uses. */
+/** The parts of node:http's ServerResponse (and of h2-exchange.ts's H2Response) the engine uses. */
 export interface DownstreamResponse extends EventEmitter {
   readonly headersSent: boolean;
   writeHead(status: number, headers?: OutgoingHttpHeaders | IncomingHttpHeaders): unknown;
@@ -48,6 +48,8 @@ export interface ConnectionState {
 export class RequestContext {
   readonly conn: ConnectionState;
   readonly req: DownstreamRequest;
+  /** The request body as it arrives: the IncomingMessage itself (HTTP/1), the stream (HTTP/2). */
+  readonly body: Readable;
   readonly res: DownstreamResponse;
   readonly isH2: boolean;
   /** performance.now() when the head was parsed. */
@@ -105,9 +107,16 @@ export class RequestContext {
   /** Set once the exchange is over and logged. */
   finished = false;
 
-  constructor(conn: ConnectionState, req: DownstreamRequest, res: DownstreamResponse, isH2: boolean) {
+  constructor(
+    conn: ConnectionState,
+    req: DownstreamRequest,
+    res: DownstreamResponse,
+    isH2: boolean,
+    body: Readable = req as unknown as Readable,
+  ) {
     this.conn = conn;
     this.req = req;
+    this.body = body;
     this.res = res;
     this.isH2 = isH2;
     this.startedAt = performance.now();
