@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer as createH2Server } from "node:http2";
+import { connect as connectH2, createServer as createH2Server } from "node:http2";
 import { connect, createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -212,5 +212,41 @@ test("CONNECT to a listed target becomes a byte tunnel; other targets get 405", 
   assert.equal(reply, "HTTP/1.1 200 Connection Established\r\n\r\ntcp:raw bytes");
   const other = await rawExchange(p.port, `CONNECT 127.0.0.1:${port + 1} HTTP/1.1\r\nHost: x\r\n\r\n`);
   assert.match(other, /^HTTP\/1\.1 405 /);
+  assert.equal(origin.seen.length, 0);
+});
+
+test("CONNECT over HTTP/2 to a listed target is a tunnel on its stream; other targets get 405", async (t) => {
+  const target = createNetServer((s) => s.on("data", (d: Buffer) => s.write(`tcp:${d}`)));
+  await new Promise<void>((r) => target.listen(0, "127.0.0.1", r));
+  t.after(() => new Promise<void>((r) => target.close(() => r())));
+  const port = (target.address() as { port: number }).port;
+  const origin = await startOrigin(t);
+  const p = await startProxy(t, oneRoute(origin.port, `connect = ["127.0.0.1:${port}"]`));
+  const session = connectH2(`http://127.0.0.1:${p.port}`);
+  t.after(() => session.close());
+  // RFC 9113 §8.5: only :method and :authority; DATA frames then carry the tunnel's bytes both ways.
+  const tunnel = session.request(
+    { ":method": "CONNECT", ":authority": `127.0.0.1:${port}` },
+    { endStream: false },
+  );
+  const status = await new Promise<unknown>((r) => tunnel.once("response", (h) => r(h[":status"])));
+  assert.equal(status, 200);
+  tunnel.write("raw bytes");
+  const echoed = await new Promise<string>((resolve) => {
+    let text = "";
+    tunnel.on("data", (c: Buffer) => {
+      text += c.toString();
+      if (text.includes("tcp:raw bytes")) resolve(text);
+    });
+  });
+  assert.equal(echoed, "tcp:raw bytes");
+  tunnel.close();
+  const refused = session.request(
+    { ":method": "CONNECT", ":authority": `127.0.0.1:${port + 1}` },
+    { endStream: false },
+  );
+  const refusedStatus = await new Promise<unknown>((r) => refused.once("response", (h) => r(h[":status"])));
+  assert.equal(refusedStatus, 405);
+  refused.close();
   assert.equal(origin.seen.length, 0);
 });
