@@ -256,11 +256,12 @@ test("Keep-Alive: timeout=5 gives keepAliveMs 5000; expect() resets it", () => {
   assert.equal(parser.closeAfter, false);
 });
 
-test("Transfer-Encoding with Content-Length: chunked frames the body and the connection closes after", () => {
+test("Transfer-Encoding with Content-Length: chunked frames the body, the length is not passed on, the connection closes after", () => {
   const wire =
     "HTTP/1.1 200 OK\r\nContent-Length: 100\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n";
   const { sink, parser, left } = assertSplitsAgree(wire);
   assert.equal(sink.bodyText, "abc");
+  assert.equal(sink.headers?.["content-length"], undefined, "a length that does not describe the body");
   assert.equal(sink.ended, true);
   assert.equal(left, 0);
   assert.equal(

@@ -295,8 +295,12 @@ export class ResponseParser {
       return;
     }
     if (transferEncoding) {
-      // Transfer-Encoding overrides Content-Length; such a message must not leave the connection reusable.
-      if (contentLength >= 0) this.closeAfter = true;
+      // Transfer-Encoding overrides Content-Length (RFC 9112 §6.3): the length is not passed on, since it
+      // does not describe the decoded body, and such a message must not leave the connection reusable.
+      if (contentLength >= 0) {
+        this.closeAfter = true;
+        delete h["content-length"];
+      }
       if (chunked) {
         this.#finishHead(status, reason, headers, State.ChunkSize);
         return;
