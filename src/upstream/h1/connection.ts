@@ -8,6 +8,7 @@ import type { Socket } from "node:net";
 import type { Readable } from "node:stream";
 import { HttpError } from "../../http/errors.ts";
 import type { Exchange } from "./exchange.ts";
+import type { ReusedReads } from "./plain-connect.ts";
 import { requestHead } from "./request-head.ts";
 import { ResponseParser, type ResponseSink } from "./response-parser.ts";
 
@@ -49,13 +50,18 @@ export class UpstreamConnection implements ResponseSink {
   #ended = false;
   #body: Readable | undefined = undefined;
   #chunked = false;
+  /** Reads land in a buffer the next read overwrites: body bytes handed on must be copies. */
+  readonly #copyBody: boolean;
 
-  constructor(socket: Socket, owner: ConnectionOwner) {
+  /** `reads`: the socket reads into a reused buffer (plain-connect.ts) and reports through it. */
+  constructor(socket: Socket, owner: ConnectionOwner, reads?: ReusedReads) {
     this.socket = socket;
     this.#owner = owner;
     this.#parser = new ResponseParser(this);
     this.#idleLimitMs = owner.idleTimeoutMs;
-    socket.on("data", this.#onData);
+    this.#copyBody = reads !== undefined;
+    if (reads !== undefined) reads.onRead = this.#onData;
+    else socket.on("data", this.#onData);
     socket.on("end", this.#onEnd);
     socket.on("error", this.#onError);
     socket.on("close", this.#onClose);
@@ -144,7 +150,7 @@ export class UpstreamConnection implements ResponseSink {
 
   onBody(chunk: Buffer): void {
     const ex = this.current!;
-    ex.handler.onResponseData?.(ex, chunk);
+    ex.handler.onResponseData?.(ex, this.#copyBody ? Buffer.from(chunk) : chunk);
   }
 
   onEnd(trailers: IncomingHttpHeaders): void {

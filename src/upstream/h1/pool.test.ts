@@ -118,8 +118,10 @@ function closed(socket: Socket): Promise<void> {
 }
 
 function pool(t: TestContext, port: number, opts: Partial<H1PoolOptions> = {}): H1Pool {
+  // Plain TCP with reused read buffers, as weir's plain upstreams run; TLS and PROXY-header upstreams
+  // pass undici's connectors instead (covered end to end in test/tls and test/proxy).
   const p = new H1Pool({
-    connect: buildConnector({ timeout: 2_000 }),
+    connectTimeoutMs: 2_000,
     hostname: "127.0.0.1",
     port,
     protocol: "http:",
@@ -169,6 +171,37 @@ test("keep-alive: two sequential requests share one upstream connection", async 
   assert.deepEqual(p.stats, { connected: 1, free: 1, running: 0, pending: 0 });
   assert.equal(heads[0], `GET /one HTTP/1.1\r\naccept: */*\r\nhost: 127.0.0.1:${up.port}`);
   assert.match(heads[1]!, /^GET \/two HTTP\/1\.1\r\n/);
+});
+
+test("body bytes outlive the reused read buffer; a connector (TLS, PROXY header) gives the same result", async (t) => {
+  // Two responses on one connection: the first one's body, kept by the handler, must not be overwritten
+  // by the second read (plain TCP reads into one reused buffer and copies body bytes out).
+  for (const connect of [undefined, buildConnector({ timeout: 2_000 })]) {
+    let n = 0;
+    const up = await upstream(t, (s) =>
+      onHeads(s, () => {
+        n++;
+        s.write(`HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nbody${n}`);
+      }),
+    );
+    const p = pool(t, up.port, { connect });
+    const bodies: string[] = [];
+    const kept: Buffer[] = [];
+    for (const path of ["/a", "/b"]) {
+      const h = new RecordingHandler();
+      h.afterData = (_c, chunk) => kept.push(chunk); // the chunk itself, not the handler's copy
+      p.dispatch(get(path), h);
+      await h.done;
+      bodies.push(h.body);
+    }
+    assert.deepEqual(bodies, ["body1", "body2"]);
+    assert.equal(
+      Buffer.concat(kept).toString(),
+      "body1body2",
+      "chunks handed on are not views of a reused buffer",
+    );
+    assert.equal(up.sockets.length, 1);
+  }
 });
 
 test("a Connection: close response is not reused: the next request opens a new connection", async (t) => {

@@ -6,19 +6,24 @@
 // Why not undici here: measured with the bench's TLS keep-alive run, undici's per-request machinery
 // (its request object, handler wrappers, llhttp in WebAssembly) was most of weir's CPU per request above
 // what a plain byte relay costs; this client parses the few bytes of a response head in JS and hands body
-// bytes on untouched. Connections come from undici's connectors (TCP, TLS, PROXY header first), which
-// only run when a connection opens.
+// bytes on untouched. Plain TCP connections read into a reused buffer (plain-connect.ts); TLS and
+// PROXY-header connections come from undici's connectors, which only run when a connection opens.
 
 import type { Socket } from "node:net";
 import type { buildConnector, Dispatcher } from "undici";
 import { type ConnectionOwner, UpstreamConnection } from "./connection.ts";
 import { Exchange, type UpstreamRequest } from "./exchange.ts";
+import { connectPlain, type ReusedReads } from "./plain-connect.ts";
 
 export type { UpstreamRequest } from "./exchange.ts";
 
+function ignoreRead(): void {}
+
 export interface H1PoolOptions {
-  /** Opens one connection (undici's connector shape). */
-  connect: buildConnector.connector;
+  /** Opens one connection (undici's connector shape: TLS, PROXY header first); unset: plain TCP. */
+  connect?: buildConnector.connector | undefined;
+  /** Plain TCP only (a connector has its own): time to connect; then CONNECT_TIMEOUT. */
+  connectTimeoutMs: number;
   /** The endpoint: host without brackets, port, and the scheme of its connector. */
   hostname: string;
   port: number;
@@ -153,6 +158,13 @@ export class H1Pool implements ConnectionOwner {
     const o = this.#opts;
     if (this.#all.size + this.#connecting >= o.maxConnections) return;
     this.#connecting++;
+    if (o.connect === undefined) {
+      const reads: ReusedReads = { onRead: ignoreRead };
+      connectPlain({ host: o.hostname, port: o.port, timeoutMs: o.connectTimeoutMs }, reads, (err, socket) =>
+        this.#connected(err, socket, reads),
+      );
+      return;
+    }
     o.connect(
       {
         hostname: o.hostname,
@@ -163,25 +175,27 @@ export class H1Pool implements ConnectionOwner {
         localAddress: null,
         httpSocket: undefined,
       },
-      (err, socket) => {
-        this.#connecting--;
-        if (err !== null || socket === null) {
-          // The request that waited longest learns why; others wait for connections of their own.
-          this.#nextQueued()?.fail(err ?? new Error("connect failed"));
-          if (this.#queue.length > 0 && !this.#destroyed) this.#open();
-          this.#checkDrained();
-          return;
-        }
-        if (this.#destroyed) {
-          socket.destroy();
-          return;
-        }
-        const conn = new UpstreamConnection(socket as Socket, this);
-        this.#all.add(conn);
-        this.#startTimer();
-        this.connectionReleased(conn);
-      },
+      (err, socket) => this.#connected(err, socket as Socket | null, undefined),
     );
+  }
+
+  #connected(err: Error | null, socket: Socket | null, reads: ReusedReads | undefined): void {
+    this.#connecting--;
+    if (err !== null || socket === null) {
+      // The request that waited longest learns why; others wait for connections of their own.
+      this.#nextQueued()?.fail(err ?? new Error("connect failed"));
+      if (this.#queue.length > 0 && !this.#destroyed) this.#open();
+      this.#checkDrained();
+      return;
+    }
+    if (this.#destroyed) {
+      socket.destroy();
+      return;
+    }
+    const conn = new UpstreamConnection(socket, this, reads);
+    this.#all.add(conn);
+    this.#startTimer();
+    this.connectionReleased(conn);
   }
 
   #checkDrained(): void {

@@ -2,7 +2,7 @@
 // generation: weir's own HTTP/1.1 client with keep-alive reuse (src/upstream/h1/), or an undici Pool with
 // multiplexed streams for `h2 = true` upstreams (HTTP/2 by prior knowledge or ALPN). The pools of a
 // generation are closed when the last listener using them closes.
-import { buildConnector, Pool } from "undici";
+import { Pool } from "undici";
 import type { Generation } from "../../generation.ts";
 import type { ConnectionContext } from "../../listener/connection.ts";
 import { localProxyHeader, proxyHeaderFor } from "../../listener/proxy-send.ts";
@@ -167,7 +167,8 @@ function createPool(upstream: Upstream, endpoint: Endpoint, proxyHeader?: Buffer
       : proxyHeaderConnector({ header: proxyHeader, timeoutMs: c.connect_timeout, h2c: c.h2, tls });
   if (!c.h2) {
     return new H1Pool({
-      connect: connect ?? buildConnector({ timeout: c.connect_timeout }),
+      connect,
+      connectTimeoutMs: c.connect_timeout,
       hostname: endpoint.host,
       port: endpoint.port,
       protocol: tls ? "https:" : "http:",
