@@ -3,7 +3,7 @@
 // sees RequestContext, DownstreamRequest and DownstreamResponse, so the HTTP/1 (h1.ts) and HTTP/2 (h2.ts)
 // front ends share it, and a leaner HTTP/1 engine can replace node:http without touching it.
 //
-// Hot path: no closure per request. The undici handler is one Attempt object per try; response events
+// Hot path: no closure per request. The pool's handler is one Attempt object per try; response events
 // reach their request through a symbol on the response object and module-level listener functions.
 import { type Readable, Transform, type TransformCallback } from "node:stream";
 import type { Dispatcher } from "undici";
@@ -25,7 +25,7 @@ import {
 } from "./phases.ts";
 import type { DownstreamResponse, RequestContext } from "./request-context.ts";
 
-/** How a request that needs a raw tunnel instead of undici (CONNECT, WebSocket) is carried out. */
+/** How a request that needs a raw tunnel instead of a pool (CONNECT, WebSocket) is carried out. */
 export type TunnelDispatch = (engine: ProxyEngine, ctx: RequestContext) => void;
 
 const kContext = Symbol("weir.requestContext");
@@ -45,7 +45,7 @@ interface EngineState {
   lastError: HttpError | undefined;
   /** A tunnel's endpoint, counted in flight until the request finishes. */
   tunnelHealth: EndpointState | undefined;
-  /** The body given to undici (the client's stream, or the gate in front of it); a retry reuses it. */
+  /** The body given to the pool (the client's stream, or the gate in front of it); a retry reuses it. */
   body: Readable | null;
 }
 const kState = Symbol("weir.engineState");
@@ -260,7 +260,7 @@ export class ProxyEngine {
       ctx.endpoint !== undefined &&
       !ctx.res.headersSent &&
       !attempt.responded &&
-      // A body that undici may have begun to send cannot be sent again. undici starts a request on a
+      // A body the pool may have begun to send cannot be sent again. A pool starts a request on a
       // connection (onRequestStart) before it reads a byte of its body: without that, as after a
       // refused connect, the body is untouched and goes to the next endpoint whole.
       (!(ctx.chunked || ctx.contentLength > 0) || attempt.controller === undefined) &&
@@ -421,7 +421,7 @@ export function abortResponse(ctx: RequestContext): void {
   else res.destroy?.();
 }
 
-/** One try of a request against one endpoint: undici's handler for it. */
+/** One try of a request against one endpoint: the pool's handler for it (undici's handler interface). */
 export class Attempt implements Dispatcher.DispatchHandler {
   readonly engine: ProxyEngine;
   readonly ctx: RequestContext;
@@ -465,7 +465,7 @@ export class Attempt implements Dispatcher.DispatchHandler {
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller;
-    // undici calls this once a connection carries the request: connecting (or queueing) is over.
+    // Called once a connection carries the request: connecting (or queueing) is over.
     this.ctx.upstreamConnectMs = performance.now() - this.#dispatchedAt;
     if (this.#abortReason !== undefined) controller.abort(this.#abortReason);
   }
@@ -538,7 +538,7 @@ export class Attempt implements Dispatcher.DispatchHandler {
 type NodeWriteHead = { writeHead(status: number, message: string, headers: ResponseHeaders): unknown };
 
 /**
- * Sits between the client's body and undici when a limit or a requestBody hook needs to see each chunk.
+ * Sits between the client's body and the pool when a limit or a requestBody hook needs to see each chunk.
  * Counting bytes against `max` catches chunked bodies whose size is unknown up front (413).
  */
 class RequestBodyGate extends Transform {
