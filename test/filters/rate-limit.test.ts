@@ -96,6 +96,21 @@ burst = 1`,
     assert.equal(buckets.size, 3);
     assert.equal(buckets.wait("b", 0), 0, "an evicted bucket comes back full");
   });
+
+  test("eviction takes exactly the least recently used key, the newest one included in the order", () => {
+    const buckets = new LocalBuckets(1, 1, 3);
+    for (const key of ["a", "b", "c"]) {
+      buckets.wait(key, 0);
+      buckets.take(key, 0);
+    }
+    buckets.wait("a", 0); // order now b, c, a
+    buckets.wait("c", 0); // b, a, c
+    buckets.wait("c", 0); // c again: still the newest
+    buckets.wait("d", 0); // evicts b
+    assert.ok(buckets.wait("a", 0) > 0, "a kept (spent)");
+    assert.ok(buckets.wait("c", 0) > 0, "c kept (spent)");
+    assert.equal(buckets.wait("b", 0), 0, "b was the one evicted: it comes back full");
+  });
 });
 
 test("two weir instances share one limit in Redis", async (t) => {

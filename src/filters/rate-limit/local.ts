@@ -15,6 +15,9 @@ export class LocalBuckets {
   readonly #ratePerMs: number;
   readonly #burst: number;
   readonly #max: number;
+  /** The most recently used bucket: using it again needs no re-insertion (the common case of one client
+   * sending many requests, and of `take` right after `wait`). */
+  #newest: Bucket | undefined;
 
   constructor(ratePerSecond: number, burst: number, maxBuckets: number) {
     this.#ratePerMs = ratePerSecond / 1000;
@@ -43,15 +46,20 @@ export class LocalBuckets {
     if (b === undefined) {
       b = { tokens: this.#burst, at: now };
       if (buckets.size >= this.#max) buckets.delete(buckets.keys().next().value as string);
-    } else {
-      const elapsed = now - b.at;
-      if (elapsed > 0) {
-        b.tokens = Math.min(this.#burst, b.tokens + elapsed * this.#ratePerMs);
-        b.at = now;
-      }
-      buckets.delete(key);
+      buckets.set(key, b);
+      this.#newest = b;
+      return b;
     }
-    buckets.set(key, b);
+    const elapsed = now - b.at;
+    if (elapsed > 0) {
+      b.tokens = Math.min(this.#burst, b.tokens + elapsed * this.#ratePerMs);
+      b.at = now;
+    }
+    if (b !== this.#newest) {
+      buckets.delete(key);
+      buckets.set(key, b);
+      this.#newest = b;
+    }
     return b;
   }
 }
