@@ -15,13 +15,24 @@ export type AddressRule = (address: string) => boolean;
 export function compileAddressRule(config: Pick<CidrFilterConfig, "allow" | "deny">): AddressRule {
   const allow = compileCidrs(config.allow);
   const deny = compileCidrs(config.deny);
-  return (raw: string) => {
+  const decide = (raw: string): boolean => {
     const address = plainAddress(raw);
     const family = isIP(address);
     if (family === 0) return true;
     const type = family === 4 ? "ipv4" : "ipv6";
     if (deny?.check(address, type)) return false;
     return allow === undefined || allow.check(address, type);
+  };
+  // The last answer is kept: a keep-alive connection's requests all ask about the same client, and
+  // parsing the address and walking both lists again cost more than the rest of the filter.
+  let lastAddress: string | undefined;
+  let lastPasses = false;
+  return (raw: string) => {
+    if (raw !== lastAddress) {
+      lastPasses = decide(raw);
+      lastAddress = raw;
+    }
+    return lastPasses;
   };
 }
 
