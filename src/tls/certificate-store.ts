@@ -29,6 +29,8 @@ export class CertificateStore {
   #current: CertificateSet;
   /** Stamps of files that failed to load, so that a broken file is reported once per change. */
   readonly #failed: (string | undefined)[];
+  /** Per pair, the stamp of files found to hold the bytes already serving. */
+  readonly #unchanged: (string | undefined)[];
   #timer: NodeJS.Timeout | undefined;
   #unsubscribe: (() => void) | undefined;
   readonly #events: StoreEvents;
@@ -59,6 +61,7 @@ export class CertificateStore {
       throw new CertificateError(`listener "${listener}": ${err.message}`);
     }
     this.#failed = this.#files.map(() => undefined);
+    this.#unchanged = this.#files.map(() => undefined);
     if (filesAreHanded()) this.#unsubscribe = onHandedFiles(() => this.refresh());
     else if (config.watch_interval > 0) {
       this.#timer = setInterval(() => this.refresh(), config.watch_interval);
@@ -78,9 +81,16 @@ export class CertificateStore {
       const previous = old[i] as LoadedCertificate;
       const stamp = tlsFilesStamp(f.cert, f.key);
       if (stamp === undefined || stamp === previous.stamp || stamp === this.#failed[i]) return previous;
+      if (stamp === this.#unchanged[i]) return previous;
       try {
         const loaded = loadCertificate(f.cert, f.key);
         this.#failed[i] = undefined;
+        // Touched but the same bytes (touch, `cp -p`, a copy that sets the mtime after writing): not a
+        // reload, and the stamp is remembered so the files are not read again until they change.
+        if (loaded.cert.equals(previous.cert) && loaded.key.equals(previous.key)) {
+          this.#unchanged[i] = stamp;
+          return previous;
+        }
         changed = true;
         return loaded;
       } catch (err) {

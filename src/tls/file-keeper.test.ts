@@ -3,7 +3,7 @@
 // bytes swaps certificates when the handed bytes change, and never reads the disk.
 import assert from "node:assert/strict";
 import { X509Certificate } from "node:crypto";
-import { readFileSync, unlinkSync, writeFileSync } from "node:fs";
+import { readFileSync, unlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { Registry } from "prom-client";
@@ -58,6 +58,13 @@ test("keeper: good changes are published, broken ones counted and refused; hande
   assert.equal(published.length, 1);
   assert.deepEqual(Object.keys(published[0] as TlsFileBytes).sort(), [live.cert, live.key].sort());
   assert.equal(await count("success"), 1);
+  // Touched, same bytes (a copy that sets the mtime after writing, `touch`): not another reload.
+  const later = new Date(Date.now() + 5_000);
+  utimesSync(live.cert, later, later);
+  utimesSync(live.key, later, later);
+  keeper.refresh();
+  assert.equal(published.length, 1, "nothing new to publish");
+  assert.equal(await count("success"), 1, "an unchanged pair is not counted as a reload");
   unlinkSync(live.cert);
   unlinkSync(live.key);
 
