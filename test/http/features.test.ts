@@ -7,7 +7,7 @@ import { connect as connectH2, createServer as createH2Server } from "node:http2
 import { connect, createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { test } from "node:test";
+import { type TestContext, test } from "node:test";
 import { config, rawExchange, requireProgram, run, startOrigin, startProxy } from "./harness.ts";
 
 function oneRoute(port: number, routeExtra = "", listenerExtra = "", upstreamExtra = "") {
@@ -190,13 +190,19 @@ test("WebSocket upgrades are tunnelled end to end; refused where the route forbi
   assert.match(refused, /^HTTP\/1\.1 403 /);
 });
 
-test("CONNECT to a listed target becomes a byte tunnel; other targets get 405", async (t) => {
+/** A TCP target that answers "tcp:<bytes>", an origin, and weir allowing CONNECT to the target only. */
+async function connectSetup(t: TestContext) {
   const target = createNetServer((s) => s.on("data", (d: Buffer) => s.write(`tcp:${d}`)));
   await new Promise<void>((r) => target.listen(0, "127.0.0.1", r));
   t.after(() => new Promise<void>((r) => target.close(() => r())));
   const port = (target.address() as { port: number }).port;
   const origin = await startOrigin(t);
   const p = await startProxy(t, oneRoute(origin.port, `connect = ["127.0.0.1:${port}"]`));
+  return { port, origin, p };
+}
+
+test("CONNECT to a listed target becomes a byte tunnel; other targets get 405", async (t) => {
+  const { port, origin, p } = await connectSetup(t);
   const reply = await new Promise<string>((resolve) => {
     const s = connect(p.port, "127.0.0.1", () =>
       s.write(`CONNECT 127.0.0.1:${port} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`),
@@ -216,12 +222,7 @@ test("CONNECT to a listed target becomes a byte tunnel; other targets get 405", 
 });
 
 test("CONNECT over HTTP/2 to a listed target is a tunnel on its stream; other targets get 405", async (t) => {
-  const target = createNetServer((s) => s.on("data", (d: Buffer) => s.write(`tcp:${d}`)));
-  await new Promise<void>((r) => target.listen(0, "127.0.0.1", r));
-  t.after(() => new Promise<void>((r) => target.close(() => r())));
-  const port = (target.address() as { port: number }).port;
-  const origin = await startOrigin(t);
-  const p = await startProxy(t, oneRoute(origin.port, `connect = ["127.0.0.1:${port}"]`));
+  const { port, origin, p } = await connectSetup(t);
   const session = connectH2(`http://127.0.0.1:${p.port}`);
   t.after(() => session.close());
   // RFC 9113 §8.5: only :method and :authority; DATA frames then carry the tunnel's bytes both ways.
