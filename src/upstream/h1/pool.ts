@@ -93,7 +93,7 @@ export class H1Pool implements ConnectionOwner {
       conn.socket.destroy();
     }
     this.#queue.push(ex);
-    if (this.#all.size + this.#connecting < this.#opts.maxConnections) this.#open();
+    this.#open(); // if below maxConnections; otherwise it waits for a connection to come free
     return true;
   }
 

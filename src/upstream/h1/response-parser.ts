@@ -42,6 +42,15 @@ const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 /** Anything but field-value characters and CRLF pairs (RFC 9112 §2.2: a bare CR or LF is invalid). */
 const BAD_HEAD_TEXT = /[^\t\x20-\x7e\x80-\xff\r\n]|\r(?!\n)|(?<!\r)\n/;
 
+/** Adds a field under its lower-case `name`; a repeated field becomes an array, in order (as undici does). */
+function appendField(fields: IncomingHttpHeaders, name: string, value: string): void {
+  const f = fields as Record<string, string | string[]>;
+  const prev = f[name];
+  if (prev === undefined) f[name] = value;
+  else if (typeof prev === "string") f[name] = [prev, value];
+  else prev.push(value);
+}
+
 /** Whether `buf` holds an LF not preceded by CR at or after `from` (the slow path of an unfinished head). */
 function hasBareLf(buf: Buffer, from: number): boolean {
   for (let i = buf.indexOf(0x0a, from); i >= 0; i = buf.indexOf(0x0a, i + 1)) {
@@ -236,7 +245,6 @@ export class ResponseParser {
     const status = Number(m[1]);
     const reason = m[2] ?? "";
     const headers: IncomingHttpHeaders = {};
-    const h = headers as Record<string, string | string[]>;
     let contentLength = -1;
     let chunked = false;
     let transferEncoding = false;
@@ -278,10 +286,7 @@ export class ResponseParser {
           break;
         }
       }
-      const prev = h[name];
-      if (prev === undefined) h[name] = value;
-      else if (typeof prev === "string") h[name] = [prev, value];
-      else prev.push(value);
+      appendField(headers, name, value);
     }
     if (status < 200) {
       // 101 answers an upgrade weir never asks for here; other 1xx are interim: the final head follows.
@@ -299,7 +304,7 @@ export class ResponseParser {
       // does not describe the decoded body, and such a message must not leave the connection reusable.
       if (contentLength >= 0) {
         this.closeAfter = true;
-        delete h["content-length"];
+        delete headers["content-length"];
       }
       if (chunked) {
         this.#finishHead(status, reason, headers, State.ChunkSize);
@@ -374,16 +379,11 @@ export class ResponseParser {
     const text = buf.toString("latin1", start, end);
     if (BAD_HEAD_TEXT.test(text)) throw bad("control character, bare CR or bare LF in trailers");
     const trailers: IncomingHttpHeaders = {};
-    const t = trailers as Record<string, string | string[]>;
     for (const line of text.split("\r\n")) {
       const colon = line.indexOf(":");
       if (colon <= 0 || !FIELD_NAME.test(line.slice(0, colon))) throw bad("invalid trailer field");
       const value = trimOws(line, colon + 1);
-      const name = line.slice(0, colon).toLowerCase();
-      const prev = t[name];
-      if (prev === undefined) t[name] = value;
-      else if (typeof prev === "string") t[name] = [prev, value];
-      else prev.push(value);
+      appendField(trailers, line.slice(0, colon).toLowerCase(), value);
     }
     const next = at + (end + 4 - from);
     this.#end(trailers);
