@@ -27,10 +27,12 @@ export class CertificateStore {
   readonly #policy: TlsPolicy;
   readonly #log: Logger;
   #current: CertificateSet;
-  /** Stamps of files that failed to load, so that a broken file is reported once per change. */
-  readonly #failed: (string | undefined)[];
-  /** Per pair, the stamp of files found to hold the bytes already serving. */
-  readonly #unchanged: (string | undefined)[];
+  /**
+   * Per pair, the stamp of files already looked at that did not swap in: broken (reported once per
+   * change), refused as a set, or holding the bytes already serving. They are read again only once
+   * they change.
+   */
+  readonly #skipped: (string | undefined)[];
   #timer: NodeJS.Timeout | undefined;
   #unsubscribe: (() => void) | undefined;
   readonly #events: StoreEvents;
@@ -60,8 +62,7 @@ export class CertificateStore {
       if (!(err instanceof CertificateError)) throw err;
       throw new CertificateError(`listener "${listener}": ${err.message}`);
     }
-    this.#failed = this.#files.map(() => undefined);
-    this.#unchanged = this.#files.map(() => undefined);
+    this.#skipped = this.#files.map(() => undefined);
     if (filesAreHanded()) this.#unsubscribe = onHandedFiles(() => this.refresh());
     else if (config.watch_interval > 0) {
       this.#timer = setInterval(() => this.refresh(), config.watch_interval);
@@ -80,21 +81,20 @@ export class CertificateStore {
     const next: LoadedCertificate[] = this.#files.map((f, i) => {
       const previous = old[i] as LoadedCertificate;
       const stamp = tlsFilesStamp(f.cert, f.key);
-      if (stamp === undefined || stamp === previous.stamp || stamp === this.#failed[i]) return previous;
-      if (stamp === this.#unchanged[i]) return previous;
+      if (stamp === undefined || stamp === previous.stamp || stamp === this.#skipped[i]) return previous;
       try {
         const loaded = loadCertificate(f.cert, f.key);
-        this.#failed[i] = undefined;
         // Touched but the same bytes (touch, `cp -p`, a copy that sets the mtime after writing): not a
-        // reload, and the stamp is remembered so the files are not read again until they change.
+        // reload.
         if (loaded.cert.equals(previous.cert) && loaded.key.equals(previous.key)) {
-          this.#unchanged[i] = stamp;
+          this.#skipped[i] = stamp;
           return previous;
         }
+        this.#skipped[i] = undefined;
         changed = true;
         return loaded;
       } catch (err) {
-        this.#failed[i] = stamp;
+        this.#skipped[i] = stamp;
         this.#events.failed?.();
         this.#log.error(
           { listener: this.#listener, cert: f.cert, key: f.key, err: (err as Error).message },
@@ -109,7 +109,7 @@ export class CertificateStore {
     } catch (err) {
       // Refused as a set (OpenSSL under this policy): the new pairs are not tried again until they change.
       next.forEach((c, i) => {
-        if (!old.includes(c)) this.#failed[i] = c.stamp;
+        if (!old.includes(c)) this.#skipped[i] = c.stamp;
       });
       this.#events.failed?.();
       this.#log.error(
