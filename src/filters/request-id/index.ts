@@ -1,13 +1,13 @@
 // `kind = "request_id"`: every request gets an id, passed upstream in `header` (x-request-id), logged in
 // the access log (`request_id`), and sent back to the client. An id the client sent is kept when
 // `use_incoming` trusts it ("always", or "trusted_proxies": only from the listener's trusted_proxies) and
-// it is a sane token (1-128 visible ASCII characters); otherwise a random UUID replaces it.
-import { randomUUID } from "node:crypto";
+// it is a sane token (1-128 visible ASCII characters); otherwise a random UUID (v4, id.ts) replaces it.
 import type { RequestIdFilterConfig } from "../../config/schema/filters.ts";
 import type { ResponseHeaders } from "../../http/phases.ts";
 import type { RequestContext } from "../../http/request-context.ts";
 import { getHeader, setHeader } from "../headers.ts";
 import type { ProvisionedFilter } from "../types.ts";
+import { newRequestId } from "./id.ts";
 
 const SANE_ID = /^[\x21-\x7e]{1,128}$/;
 
@@ -22,7 +22,7 @@ export function requestIdFilter(config: RequestIdFilterConfig): ProvisionedFilte
           trust === "always" || (trust === "trusted_proxies" && ctx.conn.trusted)
             ? getHeader(ctx.upstreamHeaders, header)
             : undefined;
-        ctx.requestId = incoming !== undefined && SANE_ID.test(incoming) ? incoming : randomUUID();
+        ctx.requestId = incoming !== undefined && SANE_ID.test(incoming) ? incoming : newRequestId();
       }
       setHeader(ctx.upstreamHeaders, header, ctx.requestId);
       return undefined;

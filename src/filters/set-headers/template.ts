@@ -1,7 +1,7 @@
 // Header values with variables, compiled once: "${client_addr}", "${request_id}", "${host}" (the Host
 // as received), "${method}", "${path}" (with its query). A value without variables is a constant.
-import { randomUUID } from "node:crypto";
 import type { RequestContext } from "../../http/request-context.ts";
+import { newRequestId } from "../request-id/id.ts";
 
 export type Template = (ctx: RequestContext) => string;
 
@@ -17,7 +17,7 @@ export const TEMPLATE_VARIABLES = Object.keys(VARIABLES);
 
 /** The request's id, generated now if no request_id filter gave it one yet. */
 export function requestIdOf(ctx: RequestContext): string {
-  ctx.requestId ??= randomUUID();
+  ctx.requestId ??= newRequestId();
   return ctx.requestId;
 }
 
