@@ -12,27 +12,40 @@ export class TemplateError extends Error {
   override readonly name = "TemplateError";
 }
 
-function compileAll(values: Readonly<Record<string, string>>): [string, Template][] {
-  return Object.entries(values).map(([name, text]) => {
+/** Names and their templates, as two arrays walked by index (no entry pairs, no iterator per request). */
+interface CompiledFields {
+  readonly names: readonly string[];
+  readonly values: readonly Template[];
+}
+
+function compileAll(fields: Readonly<Record<string, string>>): CompiledFields {
+  const names: string[] = [];
+  const values: Template[] = [];
+  for (const [name, text] of Object.entries(fields)) {
     const t = compileTemplate(text);
     if (typeof t === "string") throw new TemplateError(`${name}: ${t}`);
-    return [name, t];
-  });
+    names.push(name);
+    values.push(t);
+  }
+  return { names, values };
 }
 
 export function setHeadersFilter(config: SetHeadersFilterConfig): ProvisionedFilter {
   const request = compileAll(config.request);
   const response = compileAll(config.response);
   const filter: ProvisionedFilter = { name: "set_headers" };
-  if (request.length > 0) {
+  if (request.names.length > 0) {
+    const { names, values } = request;
     filter.requestArrival = (ctx: RequestContext) => {
-      for (const [name, value] of request) setHeader(ctx.upstreamHeaders, name, value(ctx));
+      const list = ctx.upstreamHeaders;
+      for (let i = 0; i < names.length; i++) setHeader(list, names[i]!, values[i]!(ctx));
       return undefined;
     };
   }
-  if (response.length > 0) {
+  if (response.names.length > 0) {
+    const { names, values } = response;
     filter.downstreamResponse = (ctx: RequestContext, _status: number, headers: ResponseHeaders) => {
-      for (const [name, value] of response) headers[name] = value(ctx);
+      for (let i = 0; i < names.length; i++) headers[names[i]!] = values[i]!(ctx);
     };
   }
   return filter;
