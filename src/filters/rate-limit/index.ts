@@ -129,6 +129,23 @@ export function rateLimitFilter(entries: readonly RateLimitEntry[], log: Logger)
     return delay(Math.max(wait, local));
   }
 
+  // The common case, one local limit: no key array, one bucket lookup.
+  const only = limits.length === 1 ? limits[0]! : undefined;
+  const onlyLocal = only?.local;
+  if (only !== undefined && onlyLocal !== undefined) {
+    const { keyOf, maxDelayMs } = only;
+    return {
+      name: "rate_limit",
+      requestArrival(ctx: RequestContext) {
+        const key = keyOf(ctx);
+        if (key === undefined) return undefined;
+        const wait = onlyLocal.admit(key, performance.now(), maxDelayMs);
+        if (wait > maxDelayMs) return tooManyRequests(wait);
+        return wait > 0 ? delay(wait) : undefined;
+      },
+    };
+  }
+
   return {
     name: "rate_limit",
     requestArrival(ctx: RequestContext) {

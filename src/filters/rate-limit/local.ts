@@ -40,6 +40,17 @@ export class LocalBuckets {
     this.#refill(key, now).tokens -= 1;
   }
 
+  /**
+   * `wait` then `take` in one step, for a request that only this limit decides: takes a token from
+   * `key` unless it would wait longer than `maxWaitMs` for it. Returns the wait either way (0: it had one).
+   */
+  admit(key: string, now: number, maxWaitMs: number): number {
+    const b = this.#refill(key, now);
+    const wait = b.tokens >= 1 ? 0 : (1 - b.tokens) / this.#ratePerMs;
+    if (wait <= maxWaitMs) b.tokens -= 1;
+    return wait;
+  }
+
   #refill(key: string, now: number): Bucket {
     const buckets = this.#buckets;
     let b = buckets.get(key);
