@@ -6,10 +6,16 @@
 // is overwritten before the next batch is handed out.
 import { randomFillSync } from "node:crypto";
 
+/** Buffer's own latin1 decoder, which `toString("latin1", ...)` calls after checking its arguments
+ * (about 40 ns a call, a third of an id); it is on every Buffer but not in @types/node. */
+interface LatinSlicing {
+  latin1Slice(start: number, end: number): string;
+}
+
 const IDS_PER_BATCH = 256;
 const ID_LENGTH = 36;
 const random = Buffer.allocUnsafeSlow(IDS_PER_BATCH * 16);
-const text = Buffer.allocUnsafeSlow(IDS_PER_BATCH * ID_LENGTH);
+const text = Buffer.allocUnsafeSlow(IDS_PER_BATCH * ID_LENGTH) as Buffer & LatinSlicing;
 const HEX_DIGITS = Buffer.from("0123456789abcdef", "latin1");
 const HYPHEN = 0x2d;
 let next = IDS_PER_BATCH;
@@ -36,5 +42,5 @@ function refill(): void {
 export function newRequestId(): string {
   if (next === IDS_PER_BATCH) refill();
   const at = next++ * ID_LENGTH;
-  return text.toString("latin1", at, at + ID_LENGTH);
+  return text.latin1Slice(at, at + ID_LENGTH);
 }
