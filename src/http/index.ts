@@ -14,7 +14,7 @@ import { acquirePools, releasePools } from "../upstream/pool/index.ts";
 import { accessLogFilter } from "./access-log.ts";
 import { balancerFilter, routingFilter } from "./builtin-filters.ts";
 import { forwardedHeaders } from "./forwarded.ts";
-import { createHttp1Server, tagSocket } from "./h1.ts";
+import { createHttp1Server } from "./h1/server.ts";
 import { createHttp2Server, tagSession } from "./h2.ts";
 import { compilePhases, type HttpFilter } from "./phases.ts";
 import { ProxyEngine } from "./proxy.ts";
@@ -89,17 +89,14 @@ export function createHttpService(
   });
 
   function serve(socket: Socket, conn: ConnectionState, first: Buffer | undefined): void {
-    if (first !== undefined && first.length > 0) socket.unshift(first);
     const kind = first === undefined ? "http1" : detectProtocol(first);
     if (kind === "http2") {
+      if (first !== undefined && first.length > 0) socket.unshift(first);
       (socket as Socket & { [kConnOf]?: ConnectionState })[kConnOf] = conn;
       // node:http2 reads bytes already buffered on the socket itself; resuming would lose them.
       h2.emit("connection", socket);
     } else {
-      tagSocket(socket, conn);
-      h1.emit("connection", socket);
-      // node:http reads the socket's handle directly; bytes unshifted back only flow once resumed.
-      socket.resume();
+      h1.handle(socket, conn, first);
     }
   }
 
@@ -140,11 +137,11 @@ export function createHttpService(
     // request is parsed, and closing it would reset a client that did nothing wrong (a fresh connection
     // is not retried as a reused one is, RFC 9112 §9.3.1). Its request arrives within the pause.
     await waitFor(() => sockets.size === 0, Math.min(FRESH_CONNECTION_PAUSE_MS, graceMs));
-    (h1 as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+    h1.closeIdle();
     await waitFor(() => sockets.size === 0, Math.max(0, deadline - Date.now()));
     for (const socket of sockets) socket.destroy();
     for (const session of sessions) session.destroy();
-    h1.close(() => {});
+    h1.close();
     await releasePools(gen, Math.max(0, deadline - Date.now()));
     if (routeFilters.engines.get(listenerName) === engine) routeFilters.engines.delete(listenerName);
     await releaseRouteFilters(gen);

@@ -3,7 +3,7 @@
 // happened (status, bytes, error). One object per request; hooks read and write its fields.
 import type { EventEmitter } from "node:events";
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http";
-import type { Readable } from "node:stream";
+import { Readable } from "node:stream";
 import type { ConnectionContext } from "../listener/connection.ts";
 import type { Endpoint } from "../upstream/endpoint.ts";
 import type { Upstream } from "../upstream/upstream.ts";
@@ -48,8 +48,8 @@ export interface ConnectionState {
 export class RequestContext {
   readonly conn: ConnectionState;
   readonly req: DownstreamRequest;
-  /** The request body as it arrives: the IncomingMessage itself (HTTP/1), the stream (HTTP/2). */
-  readonly body: Readable;
+  /** The request body as it arrives (HTTP/1: h1/request.ts; HTTP/2: the stream); unset: none. */
+  #body: Readable | undefined;
   readonly res: DownstreamResponse;
   readonly isH2: boolean;
   /** performance.now() when the head was parsed. */
@@ -112,11 +112,11 @@ export class RequestContext {
     req: DownstreamRequest,
     res: DownstreamResponse,
     isH2: boolean,
-    body: Readable = req as unknown as Readable,
+    body?: Readable,
   ) {
     this.conn = conn;
     this.req = req;
-    this.body = body;
+    this.#body = body;
     this.res = res;
     this.isH2 = isH2;
     this.startedAt = performance.now();
@@ -125,4 +125,16 @@ export class RequestContext {
     this.path = req.url ?? "/";
     this.client = conn.client;
   }
+
+  /** The request body; for a request without one, an empty stream made when first asked for. */
+  get body(): Readable {
+    this.#body ??= emptyBody();
+    return this.#body;
+  }
+}
+
+function emptyBody(): Readable {
+  const body = new Readable({ read() {} });
+  body.push(null);
+  return body;
 }
