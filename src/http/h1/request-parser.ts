@@ -9,6 +9,7 @@
 // size. Each is an HttpError (400, or 431 for a head over the size limit) thrown from execute(); the
 // connection answers it and closes.
 import { HttpError, type HttpErrorCode } from "../errors.ts";
+import { BAD_VALUE, FIELD_NAME, hasBareLf, trimOws } from "../field-syntax.ts";
 
 /** What the engine and the connection need from a parsed request head. */
 export interface RequestHead {
@@ -53,9 +54,7 @@ type State = (typeof State)[keyof typeof State];
 const MAX_CHUNK_LINE = 4 * 1024;
 
 const REQUEST_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ([\x21-\x7e\x80-\xff]+) HTTP\/1\.([01])$/;
-const FIELD_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
-/** Anything but field-value characters and CRLF pairs (RFC 9112 §2.2: a bare CR or LF is invalid). */
+/** Controls (bare CR and LF among them) anywhere in a trailer section, except CRLF pairs. */
 const BAD_HEAD_TEXT = /[^\t\x20-\x7e\x80-\xff\r\n]|\r(?!\n)|(?<!\r)\n/;
 const DIGITS = /^\d+$/;
 const HEX = /^[0-9A-Fa-f]+$/;
@@ -63,23 +62,6 @@ const CHUNKED_LAST = /(?:^|,)[\t ]*chunked[\t ]*$/i;
 
 function bad(message: string, code: HttpErrorCode = "BAD_REQUEST"): HttpError {
   return new HttpError(code, new Error(message));
-}
-
-/** `line` from `from`, without optional whitespace (SP, HTAB) at either end (RFC 9110 §5.5). */
-function trimOws(line: string, from: number): string {
-  let start = from;
-  let end = line.length;
-  while (start < end && (line.charCodeAt(start) === 0x20 || line.charCodeAt(start) === 0x09)) start++;
-  while (end > start && (line.charCodeAt(end - 1) === 0x20 || line.charCodeAt(end - 1) === 0x09)) end--;
-  return line.slice(start, end);
-}
-
-/** Whether `buf` holds an LF not preceded by CR at or after `from` (a head that will never end). */
-function hasBareLf(buf: Buffer, from: number): boolean {
-  for (let i = buf.indexOf(0x0a, from); i >= 0; i = buf.indexOf(0x0a, i + 1)) {
-    if (i === 0 || buf[i - 1] !== 0x0d) return true;
-  }
-  return false;
 }
 
 /** Whether a comma-separated field value lists `token` (lower case), case-insensitively. */
@@ -225,9 +207,13 @@ export class RequestParser {
     return next;
   }
 
-  #parseHead(head: string): void {
-    // One pass for the whole head: only CRLF ends a line, and no control character is anywhere.
-    if (BAD_HEAD_TEXT.test(head)) throw bad("control character, bare CR or bare LF in request head");
+  #parseHead(text: string): void {
+    // Empty lines before the request line that the skip in #readHead could not see (split reads).
+    let skip = 0;
+    while (text.charCodeAt(skip) === 0x0d && text.charCodeAt(skip + 1) === 0x0a) skip += 2;
+    const head = skip === 0 ? text : text.slice(skip);
+    // Lines end only at CRLF: a bare CR or LF stays inside a line, where the request line pattern, the
+    // name pattern or the value check refuses it, as any other control character.
     let lineEnd = head.indexOf("\r\n");
     const m = REQUEST_LINE.exec(lineEnd < 0 ? head : head.slice(0, lineEnd));
     if (m === null) throw bad("invalid request line");
@@ -248,6 +234,7 @@ export class RequestParser {
       // Whitespace before the colon fails here too (RFC 9112 §5.1: it MUST be rejected).
       if (!FIELD_NAME.test(name)) throw bad("invalid field name");
       const value = trimOws(line, colon + 1);
+      if (BAD_VALUE.test(value)) throw bad("control character, bare CR or bare LF in a field value");
       rawHeaders.push(name, value);
       // Only the fields that decide framing and the connection's fate are read here.
       switch (name.length) {

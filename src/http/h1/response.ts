@@ -6,6 +6,7 @@
 import { EventEmitter } from "node:events";
 import { type IncomingHttpHeaders, type OutgoingHttpHeaders, STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
+import { BAD_VALUE, FIELD_NAME } from "../field-syntax.ts";
 import type { DownstreamResponse } from "../request-context.ts";
 
 /** The connection as its responses see it. */
@@ -15,9 +16,6 @@ export interface ResponseOwner {
   responseDone(res: H1Response): void;
 }
 
-const FIELD_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
-const BAD_REASON = /[^\t\x20-\x7e\x80-\xff]/;
 /** Bodies up to this size are copied behind the head into one buffer; larger ones go in a corked writev. */
 const COALESCE_LIMIT = 64 * 1024;
 const CRLF = "\r\n";
@@ -92,7 +90,7 @@ export class H1Response extends EventEmitter implements DownstreamResponse {
     if (typeof reasonOrHeaders === "string") {
       reason = reasonOrHeaders;
       headers = maybeHeaders;
-      if (BAD_REASON.test(reason)) throw new InvalidHeadError("invalid character in reason phrase");
+      if (BAD_VALUE.test(reason)) throw new InvalidHeadError("invalid character in reason phrase");
     } else headers = reasonOrHeaders;
     let head = `HTTP/1.1 ${status} ${reason ?? STATUS_CODES[status] ?? ""}\r\n`;
     let contentLength = false;

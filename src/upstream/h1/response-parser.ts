@@ -6,8 +6,12 @@
 // It is strict where leniency would let an upstream smuggle a second response past weir: bare CR or LF,
 // obs-fold (§5.2 lets a proxy answer 502 instead of unfolding), invalid field names or values, and
 // differing Content-Length values are all errors, which the connection turns into a 502.
+//
+// The head it hands on has no hop-by-hop fields (RFC 9110 §7.6.1): this client exists to proxy, so the
+// fields that only concern this connection are read for framing and reuse, then left out.
 import type { IncomingHttpHeaders } from "node:http";
 import { HttpError } from "../../http/errors.ts";
+import { BAD_VALUE, FIELD_NAME, hasBareLf, lowerCaseName, trimOws } from "../../http/field-syntax.ts";
 
 /** Longest response head accepted (status line and fields); more is a 502. */
 export const MAX_RESPONSE_HEAD = 64 * 1024;
@@ -37,10 +41,23 @@ type State = (typeof State)[keyof typeof State];
 
 const NO_TRAILERS: IncomingHttpHeaders = Object.freeze({}) as IncomingHttpHeaders;
 const STATUS_LINE = /^HTTP\/1\.[01] ([1-9]\d\d)(?: ([\t\x20-\x7e\x80-\xff]*))?$/;
-const FIELD_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
-/** Anything but field-value characters and CRLF pairs (RFC 9112 §2.2: a bare CR or LF is invalid). */
+/** Controls (bare CR and LF among them) anywhere in a trailer section, except CRLF pairs. */
 const BAD_HEAD_TEXT = /[^\t\x20-\x7e\x80-\xff\r\n]|\r(?!\n)|(?<!\r)\n/;
+
+/**
+ * Fields that describe the connection to the upstream, not the response (RFC 9110 §7.6.1): read here
+ * for framing and reuse, never handed on. Fields the Connection header names are dropped too.
+ */
+const HOP_BY_HOP = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "te",
+  "transfer-encoding",
+  "upgrade",
+  "proxy-authorization",
+  "proxy-authenticate",
+]);
 
 /** Adds a field under its lower-case `name`; a repeated field becomes an array, in order (as undici does). */
 function appendField(fields: IncomingHttpHeaders, name: string, value: string): void {
@@ -51,24 +68,16 @@ function appendField(fields: IncomingHttpHeaders, name: string, value: string): 
   else prev.push(value);
 }
 
-/** Whether `buf` holds an LF not preceded by CR at or after `from` (the slow path of an unfinished head). */
-function hasBareLf(buf: Buffer, from: number): boolean {
-  for (let i = buf.indexOf(0x0a, from); i >= 0; i = buf.indexOf(0x0a, i + 1)) {
-    if (i === 0 || buf[i - 1] !== 0x0d) return true;
-  }
-  return false;
-}
-
-/** `line` from `from`, without optional whitespace (SP, HTAB) at either end (RFC 9110 §5.5). */
-function trimOws(line: string, from: number): string {
-  let start = from;
-  let end = line.length;
-  while (start < end && (line.charCodeAt(start) === 0x20 || line.charCodeAt(start) === 0x09)) start++;
-  while (end > start && (line.charCodeAt(end - 1) === 0x20 || line.charCodeAt(end - 1) === 0x09)) end--;
-  return line.slice(start, end);
-}
 const DIGITS = /^\d+$/;
 const HEX = /^[0-9A-Fa-f]+$/;
+
+/** Drops the fields a Connection header named (RFC 9110 §7.6.1); Content-Length frames the body, so stays. */
+function dropNamed(headers: IncomingHttpHeaders, tokens: string): void {
+  for (const token of tokens.split(",")) {
+    const name = token.trim();
+    if (name.length > 0 && name !== "content-length") delete headers[name];
+  }
+}
 
 function bad(message: string): HttpError {
   return new HttpError("BAD_RESPONSE", new Error(message));
@@ -236,8 +245,8 @@ export class ResponseParser {
   }
 
   #parseHead(head: string): void {
-    // One pass for the whole head: only CRLF ends a line, and no control character is anywhere.
-    if (BAD_HEAD_TEXT.test(head)) throw bad("control character, bare CR or bare LF in response head");
+    // Lines end only at CRLF: a bare CR or LF stays inside a line, where the status line pattern, the
+    // name pattern or the value check refuses it, as any other control character.
     let lineEnd = head.indexOf("\r\n");
     const statusLine = lineEnd < 0 ? head : head.slice(0, lineEnd);
     const m = STATUS_LINE.exec(statusLine);
@@ -249,6 +258,7 @@ export class ResponseParser {
     let chunked = false;
     let transferEncoding = false;
     let connectionClose = statusLine.charCodeAt(7) === 0x30; // HTTP/1.0: close unless keep-alive
+    let connectionNames: string | undefined;
     while (lineEnd >= 0) {
       const start = lineEnd + 2;
       lineEnd = head.indexOf("\r\n", start);
@@ -259,7 +269,8 @@ export class ResponseParser {
       const rawName = line.slice(0, colon);
       if (!FIELD_NAME.test(rawName)) throw bad("invalid field name");
       const value = trimOws(line, colon + 1);
-      const name = rawName.toLowerCase();
+      if (BAD_VALUE.test(value)) throw bad("control character, bare CR or bare LF in a field value");
+      const name = lowerCaseName(rawName);
       switch (name) {
         case "content-length": {
           if (!DIGITS.test(value)) throw bad("invalid Content-Length");
@@ -278,6 +289,7 @@ export class ResponseParser {
           const v = value.toLowerCase();
           if (v.includes("close")) connectionClose = true;
           else if (v.includes("keep-alive")) connectionClose = false;
+          else connectionNames = connectionNames === undefined ? v : `${connectionNames},${v}`;
           break;
         }
         case "keep-alive": {
@@ -286,8 +298,9 @@ export class ResponseParser {
           break;
         }
       }
-      appendField(headers, name, value);
+      if (!HOP_BY_HOP.has(name)) appendField(headers, name, value);
     }
+    if (connectionNames !== undefined) dropNamed(headers, connectionNames);
     if (status < 200) {
       // 101 answers an upgrade weir never asks for here; other 1xx are interim: the final head follows.
       if (status === 101) throw bad("unexpected 101 Switching Protocols");

@@ -1,0 +1,42 @@
+// The HTTP/1 field syntax both of weir's parsers (requests from clients, responses from upstreams) and
+// its response writer check against (RFC 9110 §5, RFC 9112 §5).
+
+/** A field name: a token (RFC 9110 §5.1). Whitespace before the colon fails it too (RFC 9112 §5.1). */
+export const FIELD_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** Anything a field value may not hold (RFC 9110 §5.5): controls other than HTAB, CR and LF included. */
+export const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+
+/** `line` from `from`, without optional whitespace (SP, HTAB) at either end (RFC 9110 §5.5). */
+export function trimOws(line: string, from: number): string {
+  let start = from;
+  let end = line.length;
+  while (start < end && (line.charCodeAt(start) === 0x20 || line.charCodeAt(start) === 0x09)) start++;
+  while (end > start && (line.charCodeAt(end - 1) === 0x20 || line.charCodeAt(end - 1) === 0x09)) end--;
+  return line.slice(start, end);
+}
+
+/** Whether `buf` holds an LF not preceded by CR at or after `from` (a head that will never end). */
+export function hasBareLf(buf: Buffer, from: number): boolean {
+  for (let i = buf.indexOf(0x0a, from); i >= 0; i = buf.indexOf(0x0a, i + 1)) {
+    if (i === 0 || buf[i - 1] !== 0x0d) return true;
+  }
+  return false;
+}
+
+const lowerNames = new Map<string, string>();
+/** Distinct names remembered; a client or upstream sending ever new names cannot grow it further. */
+const MAX_REMEMBERED_NAMES = 1024;
+
+/**
+ * The lower-case form of a field name. The same few dozen names arrive on every message, so their
+ * lower-case strings are remembered: a remembered string is one V8 has already made a property key,
+ * which makes filling a headers object with it several times cheaper than with a fresh string.
+ */
+export function lowerCaseName(name: string): string {
+  let lower = lowerNames.get(name);
+  if (lower === undefined) {
+    lower = name.toLowerCase();
+    if (lowerNames.size < MAX_REMEMBERED_NAMES) lowerNames.set(name, lower);
+  }
+  return lower;
+}
