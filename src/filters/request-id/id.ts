@@ -1,9 +1,10 @@
 // Fresh request ids: random UUIDs (RFC 9562 §5.4, version 4), 122 bits from the CSPRNG each, as
-// node:crypto's randomUUID makes them, but cheaper per id. randomUUID draws 128 ids' bytes at a time
-// and concatenates 20 strings per id; here one randomFillSync covers 256 ids, their text is written
-// into one ASCII buffer in a single loop, and each id is one latin1 string copied out of it (flat,
-// 36 bytes, so a kept id holds no reference to the batch). An id is used once: every byte
-// is overwritten before the next batch is handed out.
+// node:crypto's randomUUID makes them, but cheaper per id: randomUUID concatenates 20 strings per id
+// (flattened later, when the id is written), here one randomFillSync covers 256 ids and each id's
+// digits are written into one 36-byte ASCII buffer, copied out as one flat latin1 string. All the work
+// per id is straight-line code in this function, which runs for every request and so is optimised
+// early (a loop over a whole batch, run once per 256 requests, stayed slow in a busy server). Each
+// random byte is used once.
 import { randomFillSync } from "node:crypto";
 
 /** Buffer's own latin1 decoder, which `toString("latin1", ...)` calls after checking its arguments
@@ -12,11 +13,11 @@ interface LatinSlicing {
   latin1Slice(start: number, end: number): string;
 }
 
-const IDS_PER_BATCH = 256;
-const ID_LENGTH = 36;
-const random = Buffer.allocUnsafeSlow(IDS_PER_BATCH * 16);
-const text = Buffer.allocUnsafeSlow(IDS_PER_BATCH * ID_LENGTH) as Buffer & LatinSlicing;
-const HYPHEN = 0x2d;
+const IDS_PER_FILL = 256;
+const random = Buffer.allocUnsafeSlow(IDS_PER_FILL * 16);
+let next = random.length;
+/** One id's text; the hyphens stay, the 32 digits are rewritten for every id. */
+const text = Buffer.from("00000000-0000-0000-0000-000000000000", "latin1") as Buffer & LatinSlicing;
 /** The ASCII codes of each byte's two hex digits. */
 const HIGH_DIGIT = new Uint8Array(256);
 const LOW_DIGIT = new Uint8Array(256);
@@ -24,43 +25,37 @@ for (let b = 0; b < 256; b++) {
   HIGH_DIGIT[b] = "0123456789abcdef".charCodeAt(b >> 4);
   LOW_DIGIT[b] = "0123456789abcdef".charCodeAt(b & 0x0f);
 }
-let next = IDS_PER_BATCH;
 
-/** Writes bytes `from` to `to` (exclusive) of `random` as hex at `w`; returns the next write index. */
-function hex(from: number, to: number, w: number): number {
-  for (let i = from; i < to; i++) {
-    const b = random[i]!;
-    text[w++] = HIGH_DIGIT[b]!;
-    text[w++] = LOW_DIGIT[b]!;
-  }
-  return w;
-}
-
-// Straight-line per id (no per-byte branches): this runs once per 256 requests, in a process busy with
-// other code, so it must be fast before and after the JIT gets to it.
-function refill(): void {
-  randomFillSync(random);
-  // RFC 9562 §4.2 version 4 in byte 6, §4.1 variant 0b10 in byte 8.
-  for (let r = 6; r < random.length; r += 16) random[r] = (random[r]! & 0x0f) | 0x40;
-  for (let r = 8; r < random.length; r += 16) random[r] = (random[r]! & 0x3f) | 0x80;
-  let w = 0;
-  for (let r = 0; r < random.length; r += 16) {
-    w = hex(r, r + 4, w);
-    text[w++] = HYPHEN;
-    w = hex(r + 4, r + 6, w);
-    text[w++] = HYPHEN;
-    w = hex(r + 6, r + 8, w);
-    text[w++] = HYPHEN;
-    w = hex(r + 8, r + 10, w);
-    text[w++] = HYPHEN;
-    w = hex(r + 10, r + 16, w);
-  }
-  next = 0;
+/** Writes `byte` as two hex digits at `at`. */
+function hexAt(at: number, byte: number): void {
+  text[at] = HIGH_DIGIT[byte]!;
+  text[at + 1] = LOW_DIGIT[byte]!;
 }
 
 /** A new random UUID v4 in its lower-case 8-4-4-4-12 form, e.g. "3b241101-e2bb-4255-8caf-4136c566a962". */
 export function newRequestId(): string {
-  if (next === IDS_PER_BATCH) refill();
-  const at = next++ * ID_LENGTH;
-  return text.latin1Slice(at, at + ID_LENGTH);
+  if (next === random.length) {
+    randomFillSync(random);
+    next = 0;
+  }
+  const r = next;
+  next += 16;
+  const b = random;
+  hexAt(0, b[r]!);
+  hexAt(2, b[r + 1]!);
+  hexAt(4, b[r + 2]!);
+  hexAt(6, b[r + 3]!);
+  hexAt(9, b[r + 4]!);
+  hexAt(11, b[r + 5]!);
+  hexAt(14, (b[r + 6]! & 0x0f) | 0x40); // RFC 9562 §4.2: version 4
+  hexAt(16, b[r + 7]!);
+  hexAt(19, (b[r + 8]! & 0x3f) | 0x80); // RFC 9562 §4.1: variant 0b10
+  hexAt(21, b[r + 9]!);
+  hexAt(24, b[r + 10]!);
+  hexAt(26, b[r + 11]!);
+  hexAt(28, b[r + 12]!);
+  hexAt(30, b[r + 13]!);
+  hexAt(32, b[r + 14]!);
+  hexAt(34, b[r + 15]!);
+  return text.latin1Slice(0, 36);
 }
