@@ -609,3 +609,21 @@ test("request_timeout: a body that stops arriving gets 408 and the connection cl
   await c.waitClosed(2_000);
   assert.equal(origin.seen.length, 0, "the origin never saw a complete request");
 });
+
+test("pipelined requests then FIN: every complete request is answered, then the connection closes", async (t) => {
+  const origin = await startOrigin(t);
+  const p = await proxyTo(t, origin.port);
+  const get = (path: string) => `GET ${path} HTTP/1.1\r\nHost: a.test\r\n\r\n`;
+  const text = await new Promise<string>((resolve) => {
+    const s = connect(p.port, "127.0.0.1", () => s.end(get("/1") + get("/2") + get("/3")));
+    let out = "";
+    s.on("data", (c: Buffer) => {
+      out += c.toString("latin1");
+    });
+    s.on("close", () => resolve(out));
+  });
+  assert.deepEqual(
+    [...text.matchAll(/"url":"([^"]+)"/g)].map((m) => m[1]),
+    ["/1", "/2", "/3"],
+  );
+});

@@ -94,7 +94,8 @@ export class H1Connection implements RequestSink, ResponseOwner, BodySource {
   };
 
   #feed(data: Buffer, at: number): void {
-    if (this.phase === Phase.Idle) {
+    const idleSince = this.phase === Phase.Idle ? this.since : -1;
+    if (idleSince >= 0) {
       this.phase = Phase.Head;
       this.since = performance.now();
     }
@@ -104,6 +105,11 @@ export class H1Connection implements RequestSink, ResponseOwner, BodySource {
     } catch (err) {
       this.#malformed(err as HttpError);
       return;
+    }
+    // Only empty lines arrived (RFC 9112 §2.2 lets them precede a request): still idle.
+    if (idleSince >= 0 && this.phase === Phase.Head && !this.#parser.inHead) {
+      this.phase = Phase.Idle;
+      this.since = idleSince;
     }
     if (this.#tunnel !== undefined) {
       this.#startTunnel(this.#tunnel, data.subarray(stop));
@@ -141,7 +147,6 @@ export class H1Connection implements RequestSink, ResponseOwner, BodySource {
     this.#body = body;
     const keepAlive =
       head.keepAlive &&
-      !this.#clientEnded &&
       (owner.maxRequests === 0 || this.#requests < owner.maxRequests) &&
       !owner.engine.draining;
     const res = new H1Response(
@@ -185,7 +190,9 @@ export class H1Connection implements RequestSink, ResponseOwner, BodySource {
     this.#responded = true;
     res.emit("close");
     if (this.phase === Phase.Gone || this.socket.destroyed) return;
-    if (!res.shouldKeepAlive || this.#clientEnded || this.#owner.engine.draining) {
+    // After the client's FIN, requests it sent before it are still answered (they wait in #held).
+    const finished = this.#clientEnded && this.#held === undefined && this.#parser.done;
+    if (!res.shouldKeepAlive || finished || this.#owner.engine.draining) {
       this.close();
       return;
     }

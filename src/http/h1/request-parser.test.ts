@@ -603,3 +603,30 @@ test("body chunks are views handed on as they arrive, not held back until the en
   assert.equal(sink.bodyText, "0123456789");
   assert.equal(sink.ended, true);
 });
+
+/** Feeds `parts` as separate reads and lists the sink's events. */
+function feedReads(parts: string[]): string[] {
+  const events: string[] = [];
+  const p = new RequestParser(
+    {
+      onHead: (h) => events.push(`head ${h.target}`),
+      onBody: () => events.push("body"),
+      onEnd: () => events.push("end"),
+    },
+    16 * 1024,
+  );
+  for (const s of parts) p.execute(Buffer.from(s, "latin1"), 0);
+  return events;
+}
+
+test("a leading empty line whose CR and LF arrive in different reads is ignored", () => {
+  assert.deepEqual(feedReads(["\r", "\nGET / HTTP/1.1\r\nHost: a\r\n\r\n"]), ["head /", "end"]);
+  assert.deepEqual(feedReads([..."\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n"]), ["head /", "end"]);
+});
+
+test("chunk-size lines and trailer sections over 4 KiB are refused when they arrive in one read", () => {
+  const head = "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n";
+  const refused = (err: unknown) => err instanceof HttpError && err.code === "BAD_REQUEST";
+  assert.throws(() => feedReads([`${head}5;e=${"e".repeat(5000)}\r\nhello\r\n0\r\n\r\n`]), refused);
+  assert.throws(() => feedReads([`${head}0\r\nX: ${"t".repeat(5000)}\r\n\r\n`]), refused);
+});

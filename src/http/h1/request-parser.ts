@@ -306,6 +306,7 @@ export class RequestParser {
       this.#pending = pending === undefined ? Buffer.from(data.subarray(at)) : buf;
       return data.length;
     }
+    if (lf - lineStart > MAX_CHUNK_LINE) throw bad("chunk size line too long");
     if (lf === lineStart || buf[lf - 1] !== 0x0d) throw bad("chunk size line not ended by CRLF");
     const line = buf.toString("latin1", lineStart, lf - 1);
     this.#pending = undefined;
@@ -341,6 +342,7 @@ export class RequestParser {
       this.#pending = pending === undefined ? Buffer.from(data.subarray(at)) : buf;
       return data.length;
     }
+    if (end - start > MAX_CHUNK_LINE) throw bad("trailer section too long");
     this.#pending = undefined;
     const text = buf.toString("latin1", start, end);
     if (BAD_HEAD_TEXT.test(text)) throw bad("control character, bare CR or bare LF in trailers");

@@ -95,6 +95,7 @@ export class H1Response extends EventEmitter implements DownstreamResponse {
     let head = `HTTP/1.1 ${status} ${reason ?? STATUS_CODES[status] ?? ""}\r\n`;
     let contentLength = false;
     let date = false;
+    let closeAsked = false;
     if (headers !== undefined) {
       for (const name in headers) {
         const value = headers[name];
@@ -108,7 +109,7 @@ export class H1Response extends EventEmitter implements DownstreamResponse {
           case 10: {
             const lower = name.toLowerCase();
             if (lower === "connection") {
-              if (String(value).toLowerCase().includes("close")) this.shouldKeepAlive = false;
+              closeAsked = /(?:^|,)[\t ]*close[\t ]*(?:,|$)/i.test(String(value));
               continue;
             }
             if (lower === "keep-alive") continue;
@@ -133,6 +134,7 @@ export class H1Response extends EventEmitter implements DownstreamResponse {
         }
       }
     }
+    if (closeAsked) this.shouldKeepAlive = false;
     if (!date) head += currentDateLine();
     this.#noBody = this.#headRequest || status < 200 || status === 204 || status === 304;
     if (!this.#noBody && !contentLength) {

@@ -392,3 +392,9 @@ test("a head larger than MAX_RESPONSE_HEAD is a BAD_RESPONSE, whole or arriving 
   assert.equal(sink.status, 200);
   assert.equal(sink.ended, true);
 });
+
+test("chunk-size lines and trailer sections over 4 KiB are refused, also when they arrive in one read", () => {
+  const head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+  assertBadResponse(`${head}5;e=${"e".repeat(5000)}\r\nhello\r\n0\r\n\r\n`, "long chunk-size line, one read");
+  assertBadResponse(`${head}0\r\nX: ${"t".repeat(5000)}\r\n\r\n`, "long trailer section, one read");
+});
