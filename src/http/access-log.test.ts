@@ -80,7 +80,7 @@ respond = { status = 410 }
   assert.equal(typeof first.ms, "number");
   assert.equal(first.upstream, `127.0.0.1:${origin.port}`);
   assert.equal(first.route, "all");
-  // node:http reads field values as latin1: the UTF-8 bytes of "é" arrive as two characters.
+  // Field values are read as latin1: the UTF-8 bytes of "é" arrive as two characters.
   const ua = Buffer.from('t\u00e9st "ua"', "utf8").toString("latin1");
   assert.deepEqual(first.headers, { "user-agent": ua, authorization: "[redacted]" });
   assert.ok(!readFileSync(file, "utf8").includes("secret"));

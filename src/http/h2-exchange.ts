@@ -43,7 +43,7 @@ export class H2Response extends EventEmitter implements DownstreamResponse {
     return this.stream.headersSent;
   }
 
-  /** Sends HEADERS. Throws for a field HTTP/2 forbids or cannot carry, as node:http does for HTTP/1. */
+  /** Sends HEADERS. Throws for a field HTTP/2 forbids or cannot carry, as weir's HTTP/1 writer does (h1/response.ts). */
   writeHead(status: number, headers?: OutgoingHttpHeaders | IncomingHttpHeaders): this {
     const stream = this.stream;
     if (stream.destroyed || stream.closed) return this;

@@ -139,7 +139,7 @@ const HOP_BY_HOP_SET: ReadonlySet<string> = new Set(HOP_BY_HOP);
  * The response head without its hop-by-hop fields (undici's parsed object: lower-case names). Returns
  * `headers` itself when there is nothing to remove, else a copy: copying a handful of fields into a new
  * object is several times cheaper than `delete`, which turns V8 objects into slow dictionaries that
- * node:http then iterates slowly in writeHead.
+ * the response writer then iterates slowly.
  */
 export function withoutHopByHop(headers: ResponseHeaders): ResponseHeaders {
   let found = false;

@@ -1,7 +1,7 @@
 // weir's HTTP reverse proxy as the listener sees it: `createHttpService(gen, listener)` compiles the
 // routes and phases of one listener once per generation, and `handle` takes each accepted connection,
-// tells HTTP/2 prior knowledge from HTTP/1 by its first bytes, and hands it to the node:http or
-// node:http2 front end. `close` drains gracefully.
+// tells HTTP/2 prior knowledge from HTTP/1 by its first bytes, and hands it to weir's HTTP/1
+// front end (h1/) or to node:http2's. `close` drains gracefully.
 import type { Http2Session } from "node:http2";
 import type { Socket } from "node:net";
 import { acmeHttp01Filter } from "../acme/served.ts";

@@ -1,7 +1,6 @@
 // The engine that walks one request through the phases (phases.ts) and proxies it to the endpoint's pool
-// (weir's HTTP/1.1 client, or undici's for HTTP/2 upstreams). It only
-// sees RequestContext, DownstreamRequest and DownstreamResponse, so the HTTP/1 (h1.ts) and HTTP/2 (h2.ts)
-// front ends share it, and a leaner HTTP/1 engine can replace node:http without touching it.
+// (weir's HTTP/1.1 client, or undici's for HTTP/2 upstreams). It only sees RequestContext,
+// DownstreamRequest and DownstreamResponse, so the HTTP/1 (h1/) and HTTP/2 (h2.ts) front ends share it.
 //
 // Hot path: no closure per request. The pool's handler is one Attempt object per try; response events
 // reach their request through a symbol on the response object and module-level listener functions.

@@ -10,7 +10,7 @@ import type { Upstream } from "../upstream/upstream.ts";
 import type { HttpError } from "./errors.ts";
 import type { CompiledRoute } from "./routes.ts";
 
-/** The parts of node:http's IncomingMessage (and of h2-exchange.ts's H2Request) the engine uses. */
+/** A request's head as the engine uses it (h1/request.ts for HTTP/1, h2-exchange.ts for HTTP/2). */
 export interface DownstreamRequest {
   readonly method?: string | undefined;
   readonly url?: string | undefined;
@@ -18,7 +18,7 @@ export interface DownstreamRequest {
   readonly httpVersion: string;
 }
 
-/** The parts of node:http's ServerResponse (and of h2-exchange.ts's H2Response) the engine uses. */
+/** A response as the engine writes it (h1/response.ts for HTTP/1, h2-exchange.ts for HTTP/2). */
 export interface DownstreamResponse extends EventEmitter {
   readonly headersSent: boolean;
   writeHead(status: number, headers?: OutgoingHttpHeaders | IncomingHttpHeaders): unknown;

@@ -19,12 +19,12 @@ const CONNECT_TARGET_TIMEOUT_MS = 5_000;
 const MAX_UPGRADE_RESPONSE_HEAD = 16 * 1024;
 
 /**
- * A DownstreamResponse over a raw HTTP/1 socket that node:http handed over ('upgrade', 'connect'):
+ * A DownstreamResponse over a raw HTTP/1 socket the front end handed over (CONNECT, an upgrade):
  * error replies are written by hand, then the connection closes. Emits 'close' with the socket.
  */
 export class SocketResponse extends EventEmitter implements DownstreamResponse {
   readonly socket: Socket;
-  /** Bytes node:http had read past the request head; they belong to the upstream. */
+  /** Bytes read past the request head; they belong to the upstream. */
   readonly head: Buffer;
   headersSent = false;
   tunnel: Tunnel | undefined = undefined;
