@@ -6,10 +6,10 @@ export const FIELD_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** Anything a field value may not hold (RFC 9110 §5.5): controls other than HTAB, CR and LF included. */
 export const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 
-/** `line` from `from`, without optional whitespace (SP, HTAB) at either end (RFC 9110 §5.5). */
-export function trimOws(line: string, from: number): string {
+/** `line` from `from` to `to`, without optional whitespace (SP, HTAB) at either end (RFC 9110 §5.5). */
+export function trimOws(line: string, from: number, to = line.length): string {
   let start = from;
-  let end = line.length;
+  let end = to;
   while (start < end && (line.charCodeAt(start) === 0x20 || line.charCodeAt(start) === 0x09)) start++;
   while (end > start && (line.charCodeAt(end - 1) === 0x20 || line.charCodeAt(end - 1) === 0x09)) end--;
   return line.slice(start, end);
@@ -23,20 +23,22 @@ export function hasBareLf(buf: Buffer, from: number): boolean {
   return false;
 }
 
-const lowerNames = new Map<string, string>();
+const knownNames = new Map<string, string>();
 /** Distinct names remembered; a client or upstream sending ever new names cannot grow it further. */
 const MAX_REMEMBERED_NAMES = 1024;
 
 /**
- * The lower-case form of a field name. The same few dozen names arrive on every message, so their
- * lower-case strings are remembered: a remembered string is one V8 has already made a property key,
- * which makes filling a headers object with it several times cheaper than with a fresh string.
+ * The lower-case form of a valid field name, or undefined for a name that is not a token. The same
+ * few dozen names arrive on every message, so valid ones are remembered: a remembered name needs no
+ * pattern check, and its lower-case string is one V8 already uses as a property key, which makes filling
+ * a headers object with it several times cheaper than with a fresh string.
  */
-export function lowerCaseName(name: string): string {
-  let lower = lowerNames.get(name);
+export function fieldNameKey(name: string): string | undefined {
+  let lower = knownNames.get(name);
   if (lower === undefined) {
+    if (!FIELD_NAME.test(name)) return undefined;
     lower = name.toLowerCase();
-    if (lowerNames.size < MAX_REMEMBERED_NAMES) lowerNames.set(name, lower);
+    if (knownNames.size < MAX_REMEMBERED_NAMES) knownNames.set(name, lower);
   }
   return lower;
 }

@@ -9,7 +9,7 @@
 // size. Each is an HttpError (400, or 431 for a head over the size limit) thrown from execute(); the
 // connection answers it and closes.
 import { HttpError, type HttpErrorCode } from "../errors.ts";
-import { BAD_VALUE, FIELD_NAME, hasBareLf, trimOws } from "../field-syntax.ts";
+import { BAD_VALUE, FIELD_NAME, fieldNameKey, hasBareLf, trimOws } from "../field-syntax.ts";
 
 /** What the engine and the connection need from a parsed request head. */
 export interface RequestHead {
@@ -226,35 +226,33 @@ export class RequestParser {
     while (lineEnd >= 0) {
       const start = lineEnd + 2;
       lineEnd = head.indexOf("\r\n", start);
-      const line = lineEnd < 0 ? head.slice(start) : head.slice(start, lineEnd);
-      const colon = line.indexOf(":");
-      if (colon <= 0)
-        throw bad(line.charCodeAt(0) <= 0x20 ? "obs-fold in request head" : "invalid field line");
-      const name = line.slice(0, colon);
+      const end = lineEnd < 0 ? head.length : lineEnd;
+      const colon = head.indexOf(":", start);
+      if (colon <= start || colon >= end)
+        throw bad(head.charCodeAt(start) <= 0x20 ? "obs-fold in request head" : "invalid field line");
+      const name = head.slice(start, colon);
       // Whitespace before the colon fails here too (RFC 9112 §5.1: it MUST be rejected).
-      if (!FIELD_NAME.test(name)) throw bad("invalid field name");
-      const value = trimOws(line, colon + 1);
+      const key = fieldNameKey(name);
+      if (key === undefined) throw bad("invalid field name");
+      const value = trimOws(head, colon + 1, end);
       if (BAD_VALUE.test(value)) throw bad("control character, bare CR or bare LF in a field value");
       rawHeaders.push(name, value);
       // Only the fields that decide framing and the connection's fate are read here.
-      switch (name.length) {
-        case 14:
-          if (name.toLowerCase() === "content-length") {
-            const n = contentLengthValue(value);
-            if (contentLength >= 0 && n !== contentLength) throw bad("differing Content-Length values");
-            contentLength = n;
-          }
+      switch (key) {
+        case "content-length": {
+          const n = contentLengthValue(value);
+          if (contentLength >= 0 && n !== contentLength) throw bad("differing Content-Length values");
+          contentLength = n;
           break;
-        case 17:
-          if (name.toLowerCase() === "transfer-encoding")
-            transferEncoding = transferEncoding === undefined ? value : `${transferEncoding},${value}`;
+        }
+        case "transfer-encoding":
+          transferEncoding = transferEncoding === undefined ? value : `${transferEncoding},${value}`;
           break;
-        case 10:
-          if (name.toLowerCase() === "connection")
-            connection = connection === undefined ? value : `${connection},${value}`;
+        case "connection":
+          connection = connection === undefined ? value : `${connection},${value}`;
           break;
-        case 7:
-          if (name.toLowerCase() === "upgrade") upgrade = value;
+        case "upgrade":
+          upgrade = value;
           break;
       }
     }

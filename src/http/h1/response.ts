@@ -6,7 +6,7 @@
 import { EventEmitter } from "node:events";
 import { type IncomingHttpHeaders, type OutgoingHttpHeaders, STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
-import { BAD_VALUE, FIELD_NAME } from "../field-syntax.ts";
+import { BAD_VALUE, FIELD_NAME, fieldNameKey } from "../field-syntax.ts";
 import type { DownstreamResponse } from "../request-context.ts";
 
 /** The connection as its responses see it. */
@@ -100,26 +100,21 @@ export class H1Response extends EventEmitter implements DownstreamResponse {
       for (const name in headers) {
         const value = headers[name];
         if (value === undefined) continue;
-        if (!FIELD_NAME.test(name)) throw new InvalidHeadError(`invalid header name "${name}"`);
+        const key = fieldNameKey(name);
+        if (key === undefined) throw new InvalidHeadError(`invalid header name "${name}"`);
         // Fields about this connection and its framing are weir's to write.
-        switch (name.length) {
-          case 4:
-            if (name.toLowerCase() === "date") date = true;
+        switch (key) {
+          case "date":
+            date = true;
             break;
-          case 10: {
-            const lower = name.toLowerCase();
-            if (lower === "connection") {
-              closeAsked = /(?:^|,)[\t ]*close[\t ]*(?:,|$)/i.test(String(value));
-              continue;
-            }
-            if (lower === "keep-alive") continue;
-            break;
-          }
-          case 14:
-            if (name.toLowerCase() === "content-length") contentLength = true;
-            break;
-          case 17:
-            if (name.toLowerCase() === "transfer-encoding") continue;
+          case "connection":
+            closeAsked = /(?:^|,)[\t ]*close[\t ]*(?:,|$)/i.test(String(value));
+            continue;
+          case "keep-alive":
+          case "transfer-encoding":
+            continue;
+          case "content-length":
+            contentLength = true;
             break;
         }
         if (typeof value === "string") {

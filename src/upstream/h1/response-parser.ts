@@ -11,7 +11,7 @@
 // fields that only concern this connection are read for framing and reuse, then left out.
 import type { IncomingHttpHeaders } from "node:http";
 import { HttpError } from "../../http/errors.ts";
-import { BAD_VALUE, FIELD_NAME, hasBareLf, lowerCaseName, trimOws } from "../../http/field-syntax.ts";
+import { BAD_VALUE, FIELD_NAME, fieldNameKey, hasBareLf, trimOws } from "../../http/field-syntax.ts";
 
 /** Longest response head accepted (status line and fields); more is a 502. */
 export const MAX_RESPONSE_HEAD = 64 * 1024;
@@ -262,15 +262,14 @@ export class ResponseParser {
     while (lineEnd >= 0) {
       const start = lineEnd + 2;
       lineEnd = head.indexOf("\r\n", start);
-      const line = lineEnd < 0 ? head.slice(start) : head.slice(start, lineEnd);
-      const colon = line.indexOf(":");
-      if (colon <= 0)
-        throw bad(line.charCodeAt(0) <= 0x20 ? "obs-fold in response head" : "invalid field line");
-      const rawName = line.slice(0, colon);
-      if (!FIELD_NAME.test(rawName)) throw bad("invalid field name");
-      const value = trimOws(line, colon + 1);
+      const end = lineEnd < 0 ? head.length : lineEnd;
+      const colon = head.indexOf(":", start);
+      if (colon <= start || colon >= end)
+        throw bad(head.charCodeAt(start) <= 0x20 ? "obs-fold in response head" : "invalid field line");
+      const name = fieldNameKey(head.slice(start, colon));
+      if (name === undefined) throw bad("invalid field name");
+      const value = trimOws(head, colon + 1, end);
       if (BAD_VALUE.test(value)) throw bad("control character, bare CR or bare LF in a field value");
-      const name = lowerCaseName(rawName);
       switch (name) {
         case "content-length": {
           if (!DIGITS.test(value)) throw bad("invalid Content-Length");
