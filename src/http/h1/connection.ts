@@ -103,7 +103,8 @@ export class H1Connection implements RequestSink, ResponseOwner, BodySource {
     try {
       stop = this.#parser.execute(data, at);
     } catch (err) {
-      this.#malformed(err as HttpError);
+      if (err instanceof HttpError) this.#malformed(err);
+      else this.#crashed(err);
       return;
     }
     // Only empty lines arrived (RFC 9112 §2.2 lets them precede a request): still idle.
@@ -286,6 +287,13 @@ export class H1Connection implements RequestSink, ResponseOwner, BodySource {
       );
     }
     this.close();
+  }
+
+  /** Something other than the parser threw while serving (a bug): logged, and only this connection ends. */
+  #crashed(err: unknown): void {
+    const engine = this.#owner.engine;
+    engine.gen.log.error({ listener: engine.listener, err }, "HTTP/1 connection failed");
+    this.socket.destroy();
   }
 
   #startTunnel(req: H1Request, rest: Buffer): void {

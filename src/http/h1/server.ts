@@ -49,23 +49,30 @@ export function createHttp1Server(engine: ProxyEngine, http: ListenerConfig["htt
   const sweep = (): void => {
     const now = performance.now();
     for (const conn of connections) {
-      const waited = now - conn.since;
-      switch (conn.phase) {
-        case Phase.Idle:
-          if (conn.inHead && http.header_timeout > 0 && waited > http.header_timeout) conn.headTimedOut();
-          else if (!conn.inHead && http.keepalive_timeout > 0 && waited > http.keepalive_timeout)
-            conn.close();
-          break;
-        case Phase.Head:
-          if (http.header_timeout > 0 && waited > http.header_timeout) conn.headTimedOut();
-          break;
-        case Phase.Body:
-          if (http.request_timeout > 0 && waited > http.request_timeout) conn.requestTimedOut();
-          break;
-        case Phase.Closing:
-          if (waited > CLOSING_GRACE_MS) conn.socket.destroy();
-          break;
+      try {
+        check(conn, now - conn.since);
+      } catch (err) {
+        // A timer callback must not throw: that would end the worker, not just this connection.
+        engine.gen.log.error({ listener: engine.listener, err }, "HTTP/1 timeout handling failed");
+        conn.socket.destroy();
       }
+    }
+  };
+  const check = (conn: H1Connection, waited: number): void => {
+    switch (conn.phase) {
+      case Phase.Idle:
+        if (conn.inHead && http.header_timeout > 0 && waited > http.header_timeout) conn.headTimedOut();
+        else if (!conn.inHead && http.keepalive_timeout > 0 && waited > http.keepalive_timeout) conn.close();
+        break;
+      case Phase.Head:
+        if (http.header_timeout > 0 && waited > http.header_timeout) conn.headTimedOut();
+        break;
+      case Phase.Body:
+        if (http.request_timeout > 0 && waited > http.request_timeout) conn.requestTimedOut();
+        break;
+      case Phase.Closing:
+        if (waited > CLOSING_GRACE_MS) conn.socket.destroy();
+        break;
     }
   };
   const timer = setInterval(sweep, sweepInterval(http));
