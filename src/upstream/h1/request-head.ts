@@ -3,9 +3,9 @@
 // come from filters and TypeScript modules, so every line is checked here: a CR, LF or NUL in a value or
 // a space in the target would let one request smuggle another to the upstream.
 import { HttpError } from "../../http/errors.ts";
+import { FIELD_NAME, fieldNameKey } from "../../http/field-syntax.ts";
 
-const METHOD = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const FIELD_NAME = METHOD;
+const METHOD = FIELD_NAME;
 const BAD_VALUE = /[\0\r\n]/;
 /** What undici also refuses in a request target: controls, space and DEL (RFC 9112 §3.2). */
 const BAD_TARGET = /[^\u0021-\u007e\u0080-\u00ff]/;
@@ -39,20 +39,15 @@ export function requestHead(
   for (let i = 0; i < fields.length; i += 2) {
     const name = fields[i]!;
     const value = fields[i + 1]!;
-    if (!FIELD_NAME.test(name) || BAD_VALUE.test(value)) {
+    const key = fieldNameKey(name);
+    if (key === undefined || BAD_VALUE.test(value)) {
       throw new HttpError("INTERNAL", new Error(`invalid request field ${JSON.stringify(name)}`));
     }
-    switch (name.length) {
-      case 4:
-        if (!host && name.toLowerCase() === "host") host = true;
-        break;
-      case 14:
-        if (name.toLowerCase() === "content-length") {
-          // Without a body (an HTTP/2 request that ended with its head) only a zero length is true.
-          if (!hasBody && value !== "0") continue;
-          length = true;
-        }
-        break;
+    if (key === "host") host = true;
+    else if (key === "content-length") {
+      // Without a body (an HTTP/2 request that ended with its head) only a zero length is true.
+      if (!hasBody && value !== "0") continue;
+      length = true;
     }
     text += `${name}: ${value}\r\n`;
   }
