@@ -42,3 +42,20 @@ export function fieldNameKey(name: string): string | undefined {
   }
   return lower;
 }
+
+/** Node's Buffer has latin1Slice (what toString("latin1") calls after checking its arguments) untyped. */
+interface Latin1Sliceable {
+  latin1Slice(start: number, end: number): string;
+}
+
+/** Bytes `start` to `end` of `buf` as a latin1 string (one character per byte), without toString's checks. */
+export function latin1(buf: Buffer, start: number, end: number): string {
+  return (buf as unknown as Latin1Sliceable).latin1Slice(start, end);
+}
+
+/**
+ * How many bytes of a read are turned into a string to look for the end of a head there: a string
+ * search is cheaper than Buffer.indexOf with a string, and the string is needed anyway. Heads longer
+ * than this (rare) are found by the general path.
+ */
+export const HEAD_PEEK = 2048;

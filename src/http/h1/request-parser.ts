@@ -9,7 +9,15 @@
 // size. Each is an HttpError (400, or 431 for a head over the size limit) thrown from execute(); the
 // connection answers it and closes.
 import { HttpError, type HttpErrorCode } from "../errors.ts";
-import { BAD_VALUE, FIELD_NAME, fieldNameKey, hasBareLf, trimOws } from "../field-syntax.ts";
+import {
+  BAD_VALUE,
+  FIELD_NAME,
+  fieldNameKey,
+  HEAD_PEEK,
+  hasBareLf,
+  latin1,
+  trimOws,
+} from "../field-syntax.ts";
 
 /** What the engine and the connection need from a parsed request head. */
 export interface RequestHead {
@@ -186,6 +194,14 @@ export class RequestParser {
     if (this.#pending === undefined) {
       while (at + 1 < data.length && data[at] === 0x0d && data[at + 1] === 0x0a) at += 2;
       if (at === data.length) return at;
+      // Fast path: the whole head in the first HEAD_PEEK bytes of this read (almost always).
+      const text = latin1(data, at, Math.min(data.length, at + HEAD_PEEK));
+      const end = text.indexOf("\r\n\r\n");
+      if (end >= 0) {
+        if (end > this.#maxHead) throw bad("request head too large", "HEADERS_TOO_LARGE");
+        this.#parseHead(text.slice(0, end));
+        return at + end + 4;
+      }
     }
     const pending = this.#pending;
     const buf = pending === undefined ? data : Buffer.concat([pending, data.subarray(at)]);
@@ -203,7 +219,7 @@ export class RequestParser {
     if (end - start > this.#maxHead) throw bad("request head too large", "HEADERS_TOO_LARGE");
     this.#pending = undefined;
     const next = at + (end + 4 - from);
-    this.#parseHead(buf.toString("latin1", start, end));
+    this.#parseHead(latin1(buf, start, end));
     return next;
   }
 
@@ -306,7 +322,7 @@ export class RequestParser {
     }
     if (lf - lineStart > MAX_CHUNK_LINE) throw bad("chunk size line too long");
     if (lf === lineStart || buf[lf - 1] !== 0x0d) throw bad("chunk size line not ended by CRLF");
-    const line = buf.toString("latin1", lineStart, lf - 1);
+    const line = latin1(buf, lineStart, lf - 1);
     this.#pending = undefined;
     if (BAD_VALUE.test(line)) throw bad("control character in chunk size line");
     const semi = line.indexOf(";");
@@ -342,7 +358,7 @@ export class RequestParser {
     }
     if (end - start > MAX_CHUNK_LINE) throw bad("trailer section too long");
     this.#pending = undefined;
-    const text = buf.toString("latin1", start, end);
+    const text = latin1(buf, start, end);
     if (BAD_HEAD_TEXT.test(text)) throw bad("control character, bare CR or bare LF in trailers");
     for (const line of text.split("\r\n")) {
       const colon = line.indexOf(":");

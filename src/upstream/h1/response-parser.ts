@@ -11,7 +11,15 @@
 // fields that only concern this connection are read for framing and reuse, then left out.
 import type { IncomingHttpHeaders } from "node:http";
 import { HttpError } from "../../http/errors.ts";
-import { BAD_VALUE, FIELD_NAME, fieldNameKey, hasBareLf, trimOws } from "../../http/field-syntax.ts";
+import {
+  BAD_VALUE,
+  FIELD_NAME,
+  fieldNameKey,
+  HEAD_PEEK,
+  hasBareLf,
+  latin1,
+  trimOws,
+} from "../../http/field-syntax.ts";
 
 /** Longest response head accepted (status line and fields); more is a 502. */
 export const MAX_RESPONSE_HEAD = 64 * 1024;
@@ -219,6 +227,15 @@ export class ResponseParser {
 
   /** Collects bytes until `\r\n\r\n` (or the limit), then parses the head. */
   #readHead(data: Buffer, at: number): number {
+    if (this.#pending === undefined) {
+      // Fast path: the whole head in the first HEAD_PEEK bytes of this read (almost always).
+      const text = latin1(data, at, Math.min(data.length, at + HEAD_PEEK));
+      const end = text.indexOf("\r\n\r\n");
+      if (end >= 0) {
+        this.#parseHead(text.slice(0, end));
+        return at + end + 4;
+      }
+    }
     const { buf, from } = this.#withPending(data, at);
     const start = buf === data ? at : 0;
     // The terminator may straddle the previous read: search from just before the new bytes.
@@ -233,7 +250,7 @@ export class ResponseParser {
     if (end - start > MAX_RESPONSE_HEAD) throw bad("response head too large");
     this.#pending = undefined;
     const next = at + (end + 4 - from);
-    this.#parseHead(buf.toString("latin1", start, end));
+    this.#parseHead(latin1(buf, start, end));
     return next;
   }
 
@@ -353,7 +370,7 @@ export class ResponseParser {
     const lineStart = buf === data ? at : 0;
     if (lf - lineStart > MAX_CHUNK_LINE) throw bad("chunk size line too long");
     if (lf === lineStart || buf[lf - 1] !== 0x0d) throw bad("chunk size line not ended by CRLF");
-    const line = buf.toString("latin1", lineStart, lf - 1);
+    const line = latin1(buf, lineStart, lf - 1);
     this.#pending = undefined;
     // No control character (a bare CR included) anywhere in the line, extensions or not.
     if (BAD_VALUE.test(line)) throw bad("control character in chunk size line");
@@ -390,7 +407,7 @@ export class ResponseParser {
     }
     if (end - start > MAX_CHUNK_LINE) throw bad("trailer section too long");
     this.#pending = undefined;
-    const text = buf.toString("latin1", start, end);
+    const text = latin1(buf, start, end);
     if (BAD_HEAD_TEXT.test(text)) throw bad("control character, bare CR or bare LF in trailers");
     const trailers: IncomingHttpHeaders = {};
     for (const line of text.split("\r\n")) {
