@@ -23,9 +23,18 @@ export function hasBareLf(buf: Buffer, from: number): boolean {
   return false;
 }
 
-const knownNames = new Map<string, string>();
-/** Distinct names remembered; a client or upstream sending ever new names cannot grow it further. */
-const MAX_REMEMBERED_NAMES = 1024;
+/**
+ * Valid names seen before, by length: [spelling, lower case, spelling, lower case, ...]. Comparing a
+ * fresh string with the few remembered ones of its length is cheaper than hashing it for a Map lookup.
+ */
+/** Spellings remembered per length; a client or upstream sending ever new names cannot grow it further. */
+const MAX_REMEMBERED_PER_LENGTH = 16;
+/** Longer names are checked every time (and keep `knownByLength` a small dense array). */
+const MAX_REMEMBERED_LENGTH = 64;
+const knownByLength: (string[] | undefined)[] = Array.from(
+  { length: MAX_REMEMBERED_LENGTH + 1 },
+  () => undefined,
+);
 
 /**
  * The lower-case form of a valid field name, or undefined for a name that is not a token. The same
@@ -34,12 +43,15 @@ const MAX_REMEMBERED_NAMES = 1024;
  * a headers object with it several times cheaper than with a fresh string.
  */
 export function fieldNameKey(name: string): string | undefined {
-  let lower = knownNames.get(name);
-  if (lower === undefined) {
-    if (!FIELD_NAME.test(name)) return undefined;
-    lower = name.toLowerCase();
-    if (knownNames.size < MAX_REMEMBERED_NAMES) knownNames.set(name, lower);
+  const known = name.length <= MAX_REMEMBERED_LENGTH ? knownByLength[name.length] : undefined;
+  if (known !== undefined) {
+    for (let i = 0; i < known.length; i += 2) if (known[i] === name) return known[i + 1];
   }
+  if (!FIELD_NAME.test(name)) return undefined;
+  const lower = name.toLowerCase();
+  if (name.length > MAX_REMEMBERED_LENGTH) return lower;
+  if (known === undefined) knownByLength[name.length] = [name, lower];
+  else if (known.length < MAX_REMEMBERED_PER_LENGTH * 2) known.push(name, lower);
   return lower;
 }
 
