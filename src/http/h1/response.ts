@@ -46,7 +46,7 @@ export class H1Response extends EventEmitter implements DownstreamResponse {
   readonly #http10: boolean;
   /** Response to HEAD: the head only. */
   readonly #headRequest: boolean;
-  /** "connection: keep-alive\r\nkeep-alive: timeout=N\r\n", or "" (HTTP/1.1 default without a hint). */
+  /** What a keep-alive HTTP/1.1 response says about the connection (server.ts: keep-alive and its timeout). */
   readonly #keepAliveLines: string;
   /** The connection may carry another request after this response; the engine may clear it. */
   shouldKeepAlive: boolean;
