@@ -6,6 +6,9 @@ export const FIELD_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** Anything a field value may not hold (RFC 9110 §5.5): controls other than HTAB, CR and LF included. */
 export const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 
+/** Controls (bare CR and LF among them) anywhere in a field section, except CRLF pairs (trailers). */
+export const BAD_SECTION_TEXT = /[^\t\x20-\x7e\x80-\xff\r\n]|\r(?!\n)|(?<!\r)\n/;
+
 /** `line` from `from` to `to`, without optional whitespace (SP, HTAB) at either end (RFC 9110 §5.5). */
 export function trimOws(line: string, from: number, to = line.length): string {
   let start = from;

@@ -133,7 +133,8 @@ function removeNamed(out: string[], tokens: string): void {
   out.length = w;
 }
 
-const HOP_BY_HOP_SET: ReadonlySet<string> = new Set(HOP_BY_HOP);
+/** The hop-by-hop field names (lower case), for a lookup per field. */
+export const HOP_BY_HOP_SET: ReadonlySet<string> = new Set(HOP_BY_HOP);
 
 /**
  * The response head without its hop-by-hop fields (undici's parsed object: lower-case names). Returns

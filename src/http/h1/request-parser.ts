@@ -10,6 +10,7 @@
 // connection answers it and closes.
 import { HttpError, type HttpErrorCode } from "../errors.ts";
 import {
+  BAD_SECTION_TEXT,
   BAD_VALUE,
   FIELD_NAME,
   fieldNameKey,
@@ -62,8 +63,6 @@ type State = (typeof State)[keyof typeof State];
 const MAX_CHUNK_LINE = 4 * 1024;
 
 const REQUEST_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ([\x21-\x7e\x80-\xff]+) HTTP\/1\.([01])$/;
-/** Controls (bare CR and LF among them) anywhere in a trailer section, except CRLF pairs. */
-const BAD_HEAD_TEXT = /[^\t\x20-\x7e\x80-\xff\r\n]|\r(?!\n)|(?<!\r)\n/;
 const DIGITS = /^\d+$/;
 const HEX = /^[0-9A-Fa-f]+$/;
 const CHUNKED_LAST = /(?:^|,)[\t ]*chunked[\t ]*$/i;
@@ -359,7 +358,7 @@ export class RequestParser {
     if (end - start > MAX_CHUNK_LINE) throw bad("trailer section too long");
     this.#pending = undefined;
     const text = latin1(buf, start, end);
-    if (BAD_HEAD_TEXT.test(text)) throw bad("control character, bare CR or bare LF in trailers");
+    if (BAD_SECTION_TEXT.test(text)) throw bad("control character, bare CR or bare LF in trailers");
     for (const line of text.split("\r\n")) {
       const colon = line.indexOf(":");
       if (colon <= 0 || !FIELD_NAME.test(line.slice(0, colon))) throw bad("invalid trailer field");

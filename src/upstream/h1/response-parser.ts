@@ -12,6 +12,7 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { HttpError } from "../../http/errors.ts";
 import {
+  BAD_SECTION_TEXT,
   BAD_VALUE,
   FIELD_NAME,
   fieldNameKey,
@@ -20,6 +21,7 @@ import {
   latin1,
   trimOws,
 } from "../../http/field-syntax.ts";
+import { HOP_BY_HOP_SET } from "../../http/headers.ts";
 
 /** Longest response head accepted (status line and fields); more is a 502. */
 export const MAX_RESPONSE_HEAD = 64 * 1024;
@@ -49,23 +51,6 @@ type State = (typeof State)[keyof typeof State];
 
 const NO_TRAILERS: IncomingHttpHeaders = Object.freeze({}) as IncomingHttpHeaders;
 const STATUS_LINE = /^HTTP\/1\.[01] ([1-9]\d\d)(?: ([\t\x20-\x7e\x80-\xff]*))?$/;
-/** Controls (bare CR and LF among them) anywhere in a trailer section, except CRLF pairs. */
-const BAD_HEAD_TEXT = /[^\t\x20-\x7e\x80-\xff\r\n]|\r(?!\n)|(?<!\r)\n/;
-
-/**
- * Fields that describe the connection to the upstream, not the response (RFC 9110 §7.6.1): read here
- * for framing and reuse, never handed on. Fields the Connection header names are dropped too.
- */
-const HOP_BY_HOP = new Set([
-  "connection",
-  "keep-alive",
-  "proxy-connection",
-  "te",
-  "transfer-encoding",
-  "upgrade",
-  "proxy-authorization",
-  "proxy-authenticate",
-]);
 
 /** Adds a field under its lower-case `name`; a repeated field becomes an array, in order (as undici does). */
 function appendField(fields: IncomingHttpHeaders, name: string, value: string): void {
@@ -314,7 +299,8 @@ export class ResponseParser {
           break;
         }
       }
-      if (!HOP_BY_HOP.has(name)) appendField(headers, name, value);
+      // Fields about the connection to the upstream (RFC 9110 §7.6.1) were read above; never handed on.
+      if (!HOP_BY_HOP_SET.has(name)) appendField(headers, name, value);
     }
     if (connectionNames !== undefined) dropNamed(headers, connectionNames);
     if (status < 200) {
@@ -408,7 +394,7 @@ export class ResponseParser {
     if (end - start > MAX_CHUNK_LINE) throw bad("trailer section too long");
     this.#pending = undefined;
     const text = latin1(buf, start, end);
-    if (BAD_HEAD_TEXT.test(text)) throw bad("control character, bare CR or bare LF in trailers");
+    if (BAD_SECTION_TEXT.test(text)) throw bad("control character, bare CR or bare LF in trailers");
     const trailers: IncomingHttpHeaders = {};
     for (const line of text.split("\r\n")) {
       const colon = line.indexOf(":");
