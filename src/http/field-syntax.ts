@@ -18,6 +18,20 @@ export function trimOws(line: string, from: number, to = line.length): string {
   return line.slice(start, end);
 }
 
+const HEX = /^[0-9A-Fa-f]+$/;
+
+/**
+ * The size a chunk-size line gives (RFC 9112 §7.1; extensions are ignored), or -1 for an invalid line:
+ * a control character anywhere, or a size that is not 1 to 13 hex digits (13 keeps it a safe integer).
+ */
+export function chunkSizeOf(line: string): number {
+  if (BAD_VALUE.test(line)) return -1;
+  const semi = line.indexOf(";");
+  const size = trimOws(semi < 0 ? line : line.slice(0, semi), 0);
+  if (size.length === 0 || size.length > 13 || !HEX.test(size)) return -1;
+  return Number.parseInt(size, 16);
+}
+
 /** Whether `buf` holds an LF not preceded by CR at or after `from` (a head that will never end). */
 export function hasBareLf(buf: Buffer, from: number): boolean {
   for (let i = buf.indexOf(0x0a, from); i >= 0; i = buf.indexOf(0x0a, i + 1)) {

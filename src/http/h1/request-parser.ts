@@ -12,6 +12,7 @@ import { HttpError, type HttpErrorCode } from "../errors.ts";
 import {
   BAD_SECTION_TEXT,
   BAD_VALUE,
+  chunkSizeOf,
   FIELD_NAME,
   fieldNameKey,
   HEAD_PEEK,
@@ -64,7 +65,6 @@ const MAX_CHUNK_LINE = 4 * 1024;
 
 const REQUEST_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ([\x21-\x7e\x80-\xff]+) HTTP\/1\.([01])$/;
 const DIGITS = /^\d+$/;
-const HEX = /^[0-9A-Fa-f]+$/;
 const CHUNKED_LAST = /(?:^|,)[\t ]*chunked[\t ]*$/i;
 
 function bad(message: string, code: HttpErrorCode = "BAD_REQUEST"): HttpError {
@@ -323,11 +323,8 @@ export class RequestParser {
     if (lf === lineStart || buf[lf - 1] !== 0x0d) throw bad("chunk size line not ended by CRLF");
     const line = latin1(buf, lineStart, lf - 1);
     this.#pending = undefined;
-    if (BAD_VALUE.test(line)) throw bad("control character in chunk size line");
-    const semi = line.indexOf(";");
-    const size = trimOws(semi < 0 ? line : line.slice(0, semi), 0);
-    if (size.length === 0 || size.length > 13 || !HEX.test(size)) throw bad("invalid chunk size");
-    const n = Number.parseInt(size, 16);
+    const n = chunkSizeOf(line);
+    if (n < 0) throw bad("invalid chunk size line");
     const next = at + (lf + 1 - from);
     if (n === 0) this.#state = State.Trailers;
     else {

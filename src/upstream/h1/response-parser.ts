@@ -14,6 +14,7 @@ import { HttpError } from "../../http/errors.ts";
 import {
   BAD_SECTION_TEXT,
   BAD_VALUE,
+  chunkSizeOf,
   FIELD_NAME,
   fieldNameKey,
   HEAD_PEEK,
@@ -62,7 +63,6 @@ function appendField(fields: IncomingHttpHeaders, name: string, value: string): 
 }
 
 const DIGITS = /^\d+$/;
-const HEX = /^[0-9A-Fa-f]+$/;
 
 /** Drops the fields a Connection header named (RFC 9110 §7.6.1); Content-Length frames the body, so stays. */
 function dropNamed(headers: IncomingHttpHeaders, tokens: string): void {
@@ -359,11 +359,8 @@ export class ResponseParser {
     const line = latin1(buf, lineStart, lf - 1);
     this.#pending = undefined;
     // No control character (a bare CR included) anywhere in the line, extensions or not.
-    if (BAD_VALUE.test(line)) throw bad("control character in chunk size line");
-    const semi = line.indexOf(";");
-    const size = trimOws(semi < 0 ? line : line.slice(0, semi), 0);
-    if (size.length === 0 || size.length > 13 || !HEX.test(size)) throw bad("invalid chunk size");
-    const n = Number.parseInt(size, 16);
+    const n = chunkSizeOf(line);
+    if (n < 0) throw bad("invalid chunk size line");
     const next = at + (lf + 1 - from);
     if (n === 0) {
       this.#state = State.Trailers;
