@@ -8,18 +8,9 @@
 // Transfer-Encoding whose final coding is not chunked, Transfer-Encoding on HTTP/1.0 (§6.1), a bad chunk
 // size. Each is an HttpError (400, or 431 for a head over the size limit) thrown from execute(); the
 // connection answers it and closes.
+import { BodyDecoder } from "../body-decoder.ts";
 import { HttpError, type HttpErrorCode } from "../errors.ts";
-import {
-  BAD_SECTION_TEXT,
-  BAD_VALUE,
-  chunkSizeOf,
-  FIELD_NAME,
-  fieldNameKey,
-  HEAD_PEEK,
-  hasBareLf,
-  latin1,
-  trimOws,
-} from "../field-syntax.ts";
+import { BAD_VALUE, fieldNameKey, HEAD_PEEK, hasBareLf, latin1, trimOws } from "../field-syntax.ts";
 
 /** What the engine and the connection need from a parsed request head. */
 export interface RequestHead {
@@ -48,20 +39,14 @@ export interface RequestSink {
 /** Where the parser is in a request (plain numbers: enums are not erasable syntax). */
 const State = {
   Head: 0,
-  Length: 1,
-  ChunkSize: 2,
-  ChunkData: 3,
-  ChunkDataEnd: 4,
-  Trailers: 5,
+  /** The body, as the decoder reads it (http/body-decoder.ts); its trailers are dropped. */
+  Body: 1,
   /** A request is complete; nothing more is read until next() starts the following one. */
-  Done: 6,
+  Done: 2,
   /** The connection is no longer HTTP (CONNECT, upgrade): nothing more is parsed. */
-  Stopped: 7,
+  Stopped: 3,
 } as const;
 type State = (typeof State)[keyof typeof State];
-
-/** Longest chunk-size line (size, extensions) or trailer section accepted. */
-const MAX_CHUNK_LINE = 4 * 1024;
 
 const REQUEST_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ([\x21-\x7e\x80-\xff]+) HTTP\/1\.([01])$/;
 const DIGITS = /^\d+$/;
@@ -93,13 +78,15 @@ export class RequestParser {
   /** Longest head (request line and fields) accepted; more is a 431. */
   readonly #maxHead: number;
   #state: State = State.Head;
-  /** Head or line bytes received so far and not yet complete. */
+  /** Head bytes received so far and not yet complete. */
   #pending: Buffer | undefined;
-  #remaining = 0;
+  readonly #body = new BodyDecoder(bad);
+  readonly #onBody: (chunk: Buffer) => void;
 
   constructor(sink: RequestSink, maxHead: number) {
     this.#sink = sink;
     this.#maxHead = maxHead;
+    this.#onBody = (chunk) => sink.onBody(chunk);
   }
 
   /** Whether a request is complete and the parser waits for next(). */
@@ -114,19 +101,21 @@ export class RequestParser {
 
   /** Whether the current request's body is still arriving. */
   get inBody(): boolean {
-    return this.#state !== State.Head && this.#state !== State.Done && this.#state !== State.Stopped;
+    return this.#state === State.Body;
   }
 
   /** The bytes after the current head are not HTTP (a tunnel): execute() takes none of them. */
   stop(): void {
     this.#state = State.Stopped;
     this.#pending = undefined;
+    this.#body.stop();
   }
 
   /** Start reading the next request. */
   next(): void {
     this.#state = State.Head;
     this.#pending = undefined;
+    this.#body.stop();
   }
 
   /**
@@ -141,43 +130,12 @@ export class RequestParser {
         case State.Head:
           at = this.#readHead(data, at);
           break;
-        case State.Length: {
-          const n = Math.min(this.#remaining, data.length - at);
-          this.#remaining -= n;
-          const chunk = at === 0 && n === data.length ? data : data.subarray(at, at + n);
-          at += n;
-          if (this.#remaining === 0) this.#state = State.Done;
-          this.#sink.onBody(chunk);
-          if (this.#remaining === 0) this.#sink.onEnd();
-          break;
-        }
-        case State.ChunkSize:
-          at = this.#readChunkSize(data, at);
-          break;
-        case State.ChunkData: {
-          const n = Math.min(this.#remaining, data.length - at);
-          this.#remaining -= n;
-          const chunk = data.subarray(at, at + n);
-          at += n;
-          if (this.#remaining === 0) {
-            this.#state = State.ChunkDataEnd;
-            this.#remaining = 2;
+        case State.Body:
+          at = this.#body.step(data, at, this.#onBody);
+          if (this.#body.ended !== undefined && this.#state === State.Body) {
+            this.#state = State.Done;
+            this.#sink.onEnd();
           }
-          this.#sink.onBody(chunk);
-          break;
-        }
-        case State.ChunkDataEnd:
-          // The CRLF after a chunk's data, possibly split across reads.
-          while (at < data.length && this.#remaining > 0) {
-            if (data[at] !== (this.#remaining === 2 ? 0x0d : 0x0a))
-              throw bad("chunk data not followed by CRLF");
-            at++;
-            this.#remaining--;
-          }
-          if (this.#remaining === 0) this.#state = State.ChunkSize;
-          break;
-        case State.Trailers:
-          at = this.#readTrailers(data, at);
           break;
         case State.Done:
         case State.Stopped:
@@ -299,70 +257,15 @@ export class RequestParser {
           ? upgrade
           : undefined,
     };
-    if (chunked) this.#state = State.ChunkSize;
-    else if (contentLength > 0) {
-      this.#state = State.Length;
-      this.#remaining = contentLength;
+    if (chunked) {
+      this.#body.expectChunked();
+      this.#state = State.Body;
+    } else if (contentLength > 0) {
+      this.#body.expectLength(contentLength);
+      this.#state = State.Body;
     } else this.#state = State.Done;
     this.#sink.onHead(head_);
     if (this.#state === State.Done) this.#sink.onEnd();
-  }
-
-  #readChunkSize(data: Buffer, at: number): number {
-    const pending = this.#pending;
-    const buf = pending === undefined ? data : Buffer.concat([pending, data.subarray(at)]);
-    const from = pending === undefined ? at : pending.length;
-    const lineStart = pending === undefined ? at : 0;
-    const lf = buf.indexOf(0x0a, from);
-    if (lf < 0) {
-      if (buf.length - lineStart > MAX_CHUNK_LINE) throw bad("chunk size line too long");
-      this.#pending = pending === undefined ? Buffer.from(data.subarray(at)) : buf;
-      return data.length;
-    }
-    if (lf - lineStart > MAX_CHUNK_LINE) throw bad("chunk size line too long");
-    if (lf === lineStart || buf[lf - 1] !== 0x0d) throw bad("chunk size line not ended by CRLF");
-    const line = latin1(buf, lineStart, lf - 1);
-    this.#pending = undefined;
-    const n = chunkSizeOf(line);
-    if (n < 0) throw bad("invalid chunk size line");
-    const next = at + (lf + 1 - from);
-    if (n === 0) this.#state = State.Trailers;
-    else {
-      this.#remaining = n;
-      this.#state = State.ChunkData;
-    }
-    return next;
-  }
-
-  /** After the last chunk: trailer fields until an empty line. They are checked, then dropped. */
-  #readTrailers(data: Buffer, at: number): number {
-    const pending = this.#pending;
-    const buf = pending === undefined ? data : Buffer.concat([pending, data.subarray(at)]);
-    const from = pending === undefined ? at : pending.length;
-    const start = pending === undefined ? at : 0;
-    if (buf.length - start >= 2 && buf[start] === 0x0d && buf[start + 1] === 0x0a) {
-      this.#pending = undefined;
-      this.#state = State.Done;
-      this.#sink.onEnd();
-      return at + (start + 2 - from);
-    }
-    const end = buf.indexOf("\r\n\r\n", Math.max(start, from - 3), "latin1");
-    if (end < 0) {
-      if (buf.length - start > MAX_CHUNK_LINE) throw bad("trailer section too long");
-      this.#pending = pending === undefined ? Buffer.from(data.subarray(at)) : buf;
-      return data.length;
-    }
-    if (end - start > MAX_CHUNK_LINE) throw bad("trailer section too long");
-    this.#pending = undefined;
-    const text = latin1(buf, start, end);
-    if (BAD_SECTION_TEXT.test(text)) throw bad("control character, bare CR or bare LF in trailers");
-    for (const line of text.split("\r\n")) {
-      const colon = line.indexOf(":");
-      if (colon <= 0 || !FIELD_NAME.test(line.slice(0, colon))) throw bad("invalid trailer field");
-    }
-    this.#state = State.Done;
-    this.#sink.onEnd();
-    return at + (end + 4 - from);
   }
 }
 

@@ -10,24 +10,13 @@
 // The head it hands on has no hop-by-hop fields (RFC 9110 §7.6.1): this client exists to proxy, so the
 // fields that only concern this connection are read for framing and reuse, then left out.
 import type { IncomingHttpHeaders } from "node:http";
+import { appendField, BodyDecoder, NO_TRAILERS } from "../../http/body-decoder.ts";
 import { HttpError } from "../../http/errors.ts";
-import {
-  BAD_SECTION_TEXT,
-  BAD_VALUE,
-  chunkSizeOf,
-  FIELD_NAME,
-  fieldNameKey,
-  HEAD_PEEK,
-  hasBareLf,
-  latin1,
-  trimOws,
-} from "../../http/field-syntax.ts";
+import { BAD_VALUE, fieldNameKey, HEAD_PEEK, hasBareLf, latin1, trimOws } from "../../http/field-syntax.ts";
 import { HOP_BY_HOP_SET } from "../../http/headers.ts";
 
 /** Longest response head accepted (status line and fields); more is a 502. */
 export const MAX_RESPONSE_HEAD = 64 * 1024;
-/** Longest chunk-size line (size, extensions) or trailer section accepted. */
-const MAX_CHUNK_LINE = 4 * 1024;
 
 export interface ResponseSink {
   /** A final (non-1xx) head arrived. */
@@ -40,27 +29,13 @@ export interface ResponseSink {
 /** Where the parser is in a response (plain numbers: enums are not erasable syntax). */
 const State = {
   Head: 0,
-  Length: 1,
-  ChunkSize: 2,
-  ChunkData: 3,
-  ChunkDataEnd: 4,
-  Trailers: 5,
-  UntilClose: 6,
-  Done: 7,
+  /** The body, as the decoder reads it (http/body-decoder.ts). */
+  Body: 1,
+  Done: 2,
 } as const;
 type State = (typeof State)[keyof typeof State];
 
-const NO_TRAILERS: IncomingHttpHeaders = Object.freeze({}) as IncomingHttpHeaders;
 const STATUS_LINE = /^HTTP\/1\.[01] ([1-9]\d\d)(?: ([\t\x20-\x7e\x80-\xff]*))?$/;
-
-/** Adds a field under its lower-case `name`; a repeated field becomes an array, in order (as undici does). */
-function appendField(fields: IncomingHttpHeaders, name: string, value: string): void {
-  const f = fields as Record<string, string | string[]>;
-  const prev = f[name];
-  if (prev === undefined) f[name] = value;
-  else if (typeof prev === "string") f[name] = [prev, value];
-  else prev.push(value);
-}
 
 const DIGITS = /^\d+$/;
 
@@ -84,9 +59,10 @@ export class ResponseParser {
   /** The response just ended (onEnd called): execute() returns what is left of its input. */
   #ended = false;
   #noBody = false;
-  /** Head or line bytes received so far and not yet complete. */
+  /** Head bytes received so far and not yet complete. */
   #pending: Buffer | undefined;
-  #remaining = 0;
+  readonly #body = new BodyDecoder(bad);
+  readonly #onBody: (chunk: Buffer) => void;
   /** The response ends when the connection does: it cannot be reused. */
   closeDelimited = false;
   /** The upstream asked for the connection to close after this response (Connection: close, HTTP/1.0). */
@@ -96,6 +72,7 @@ export class ResponseParser {
 
   constructor(sink: ResponseSink) {
     this.#sink = sink;
+    this.#onBody = (chunk) => sink.onBody(chunk);
   }
 
   /** Expect a new response; `noBody` for HEAD requests (RFC 9110 §9.3.2). */
@@ -104,6 +81,7 @@ export class ResponseParser {
     this.#state = State.Head;
     this.#noBody = noBody;
     this.#pending = undefined;
+    this.#body.stop();
     this.closeDelimited = false;
     this.closeAfter = false;
     this.keepAliveMs = -1;
@@ -114,6 +92,7 @@ export class ResponseParser {
     this.#epoch++;
     this.#state = State.Done;
     this.#pending = undefined;
+    this.#body.stop();
   }
 
   #end(trailers: IncomingHttpHeaders): void {
@@ -150,47 +129,10 @@ export class ResponseParser {
         case State.Head:
           at = this.#readHead(data, at);
           break;
-        case State.Length: {
-          const n = Math.min(this.#remaining, data.length - at);
-          this.#remaining -= n;
-          const chunk = at === 0 && n === data.length ? data : data.subarray(at, at + n);
-          at += n;
-          this.#sink.onBody(chunk);
-          if (this.#remaining === 0 && this.#epoch === epoch) this.#end(NO_TRAILERS);
-          break;
-        }
-        case State.ChunkSize:
-          at = this.#readChunkSize(data, at);
-          break;
-        case State.ChunkData: {
-          const n = Math.min(this.#remaining, data.length - at);
-          this.#remaining -= n;
-          const chunk = data.subarray(at, at + n);
-          at += n;
-          if (this.#remaining === 0) {
-            this.#state = State.ChunkDataEnd;
-            this.#remaining = 2;
-          }
-          this.#sink.onBody(chunk);
-          break;
-        }
-        case State.ChunkDataEnd:
-          // The CRLF after a chunk's data, possibly split across reads.
-          while (at < data.length && this.#remaining > 0) {
-            if (data[at] !== (this.#remaining === 2 ? 0x0d : 0x0a))
-              throw bad("chunk data not followed by CRLF");
-            at++;
-            this.#remaining--;
-          }
-          if (this.#remaining === 0) this.#state = State.ChunkSize;
-          break;
-        case State.Trailers:
-          at = this.#readTrailers(data, at);
-          break;
-        case State.UntilClose: {
-          const chunk = at === 0 ? data : data.subarray(at);
-          at = data.length;
-          this.#sink.onBody(chunk);
+        case State.Body: {
+          at = this.#body.step(data, at, this.#onBody);
+          const trailers = this.#body.ended;
+          if (trailers !== undefined && this.#epoch === epoch) this.#end(trailers);
           break;
         }
         case State.Done:
@@ -203,7 +145,7 @@ export class ResponseParser {
 
   /** The connection ended: a close-delimited body is complete; anything else was cut short. */
   finishOnClose(): boolean {
-    if (this.#state === State.UntilClose) {
+    if (this.#state === State.Body && this.#body.finishOnClose()) {
       this.#end(NO_TRAILERS);
       return true;
     }
@@ -322,20 +264,27 @@ export class ResponseParser {
         delete headers["content-length"];
       }
       if (chunked) {
-        this.#finishHead(status, reason, headers, State.ChunkSize);
+        this.#body.expectChunked();
+        this.#finishHead(status, reason, headers, State.Body);
         return;
       }
       this.closeDelimited = true;
-      this.#finishHead(status, reason, headers, State.UntilClose);
+      this.#body.expectUntilClose();
+      this.#finishHead(status, reason, headers, State.Body);
       return;
     }
-    if (contentLength >= 0) {
-      this.#remaining = contentLength;
-      this.#finishHead(status, reason, headers, contentLength === 0 ? State.Done : State.Length);
+    if (contentLength > 0) {
+      this.#body.expectLength(contentLength);
+      this.#finishHead(status, reason, headers, State.Body);
+      return;
+    }
+    if (contentLength === 0) {
+      this.#finishHead(status, reason, headers, State.Done);
       return;
     }
     this.closeDelimited = true;
-    this.#finishHead(status, reason, headers, State.UntilClose);
+    this.#body.expectUntilClose();
+    this.#finishHead(status, reason, headers, State.Body);
   }
 
   #finishHead(status: number, reason: string, headers: IncomingHttpHeaders, next: State): void {
@@ -343,64 +292,5 @@ export class ResponseParser {
     const epoch = this.#epoch;
     this.#sink.onHead(status, reason, headers);
     if (next === State.Done && this.#epoch === epoch) this.#end(NO_TRAILERS);
-  }
-
-  #readChunkSize(data: Buffer, at: number): number {
-    const { buf, from } = this.#withPending(data, at);
-    const lf = buf.indexOf(0x0a, from);
-    if (lf < 0) {
-      if (buf.length - (buf === data ? at : 0) > MAX_CHUNK_LINE) throw bad("chunk size line too long");
-      this.#pending = buf === data ? Buffer.from(data.subarray(at)) : buf;
-      return data.length;
-    }
-    const lineStart = buf === data ? at : 0;
-    if (lf - lineStart > MAX_CHUNK_LINE) throw bad("chunk size line too long");
-    if (lf === lineStart || buf[lf - 1] !== 0x0d) throw bad("chunk size line not ended by CRLF");
-    const line = latin1(buf, lineStart, lf - 1);
-    this.#pending = undefined;
-    // No control character (a bare CR included) anywhere in the line, extensions or not.
-    const n = chunkSizeOf(line);
-    if (n < 0) throw bad("invalid chunk size line");
-    const next = at + (lf + 1 - from);
-    if (n === 0) {
-      this.#state = State.Trailers;
-      return next;
-    }
-    this.#remaining = n;
-    this.#state = State.ChunkData;
-    return next;
-  }
-
-  /** After the last chunk: trailer fields until an empty line. */
-  #readTrailers(data: Buffer, at: number): number {
-    const { buf, from } = this.#withPending(data, at);
-    const start = buf === data ? at : 0;
-    // No trailers: the section is just CRLF.
-    if (buf.length - start >= 2 && buf[start] === 0x0d && buf[start + 1] === 0x0a) {
-      this.#pending = undefined;
-      const next = at + (start + 2 - from);
-      this.#end(NO_TRAILERS);
-      return next;
-    }
-    const end = buf.indexOf("\r\n\r\n", Math.max(start, from - 3), "latin1");
-    if (end < 0) {
-      if (buf.length - start > MAX_CHUNK_LINE) throw bad("trailer section too long");
-      this.#pending = buf === data ? Buffer.from(data.subarray(at)) : buf;
-      return data.length;
-    }
-    if (end - start > MAX_CHUNK_LINE) throw bad("trailer section too long");
-    this.#pending = undefined;
-    const text = latin1(buf, start, end);
-    if (BAD_SECTION_TEXT.test(text)) throw bad("control character, bare CR or bare LF in trailers");
-    const trailers: IncomingHttpHeaders = {};
-    for (const line of text.split("\r\n")) {
-      const colon = line.indexOf(":");
-      if (colon <= 0 || !FIELD_NAME.test(line.slice(0, colon))) throw bad("invalid trailer field");
-      const value = trimOws(line, colon + 1);
-      appendField(trailers, line.slice(0, colon).toLowerCase(), value);
-    }
-    const next = at + (end + 4 - from);
-    this.#end(trailers);
-    return next;
   }
 }
