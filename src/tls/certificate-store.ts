@@ -4,7 +4,10 @@
 // serving; the next change of the files is tried again.
 // Where changes come from (handed-files.ts):
 // - reading the disk (the supervisor, weir in one process): the files are polled every `watch_interval`
-//   (mtime and size of cert and key);
+//   (mtime and size of cert and key). A poll reads a changed pair only once it looks the same as at the
+//   poll before: `cp new.key live.key; cp new.pem live.pem` is a moment where the key belongs to no
+//   certificate, and a file is empty between the truncate and the write of a copy. Read at that moment,
+//   a good replacement would be logged and counted as a failure, or swapped in twice;
 // - a worker: the supervisor, which polls for it, hands over a changed pair it accepted; the worker never
 //   looks at the files.
 import type { ListenerTlsConfig } from "../config/schema/tls.ts";
@@ -33,6 +36,8 @@ export class CertificateStore {
    * they change.
    */
   readonly #skipped: (string | undefined)[];
+  /** Per pair, the stamp the previous poll saw: a change is read once it held still for one interval. */
+  readonly #seen: (string | undefined)[];
   #timer: NodeJS.Timeout | undefined;
   #unsubscribe: (() => void) | undefined;
   readonly #events: StoreEvents;
@@ -63,9 +68,11 @@ export class CertificateStore {
       throw new CertificateError(`listener "${listener}": ${err.message}`);
     }
     this.#skipped = this.#files.map(() => undefined);
+    this.#seen = this.#current.certificates.map((c) => c.stamp);
+    // Handed files change all at once (a pair the supervisor already read whole): applied at once.
     if (filesAreHanded()) this.#unsubscribe = onHandedFiles(() => this.refresh());
     else if (config.watch_interval > 0) {
-      this.#timer = setInterval(() => this.refresh(), config.watch_interval);
+      this.#timer = setInterval(() => this.refresh({ whenStill: true }), config.watch_interval);
       this.#timer.unref();
     }
   }
@@ -74,14 +81,20 @@ export class CertificateStore {
     return this.#current;
   }
 
-  /** Re-reads the pairs whose files changed; true when new certificates now serve. */
-  refresh(): boolean {
+  /**
+   * Re-reads the pairs whose files changed; true when new certificates now serve. `whenStill` (the
+   * poll): only pairs whose files look as they did at the previous call are read; the others wait.
+   */
+  refresh(opts: { whenStill?: boolean } = {}): boolean {
     const old = this.#current.certificates;
     let changed = false;
     const next: LoadedCertificate[] = this.#files.map((f, i) => {
       const previous = old[i] as LoadedCertificate;
       const stamp = tlsFilesStamp(f.cert, f.key);
+      const moving = stamp !== this.#seen[i];
+      this.#seen[i] = stamp;
       if (stamp === undefined || stamp === previous.stamp || stamp === this.#skipped[i]) return previous;
+      if (opts.whenStill && moving) return previous;
       try {
         const loaded = loadCertificate(f.cert, f.key);
         // Touched but the same bytes (touch, `cp -p`, a copy that sets the mtime after writing): not a

@@ -115,7 +115,7 @@ export const listenerTlsSchema = z
     ),
     max_hello_size: size("Largest ClientHello accepted (all its records); larger ones are refused.", "16KiB"),
     watch_interval: duration(
-      "How often certificate and key files are checked for changes (0s: only on reload).",
+      "How often certificate and key files are checked for changes (0s: only on reload). A change is read once the files held still for one interval, so a key and certificate copied one after the other are read together.",
       "2s",
     ),
   })
