@@ -134,7 +134,13 @@ export class CertificateStore {
     for (const c of next) {
       if (!old.includes(c))
         this.#log.info(
-          { listener: this.#listener, cert: c.certPath, names: c.names, valid_to: c.validTo },
+          {
+            listener: this.#listener,
+            cert: c.certPath,
+            names: c.names,
+            serial: c.serial,
+            valid_to: c.validTo,
+          },
           "TLS certificate reloaded",
         );
     }

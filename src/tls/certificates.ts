@@ -14,6 +14,8 @@ export interface LoadedCertificate {
   readonly names: readonly string[];
   readonly subject: string;
   readonly validTo: string;
+  /** The leaf's serial number (hex): which certificate a reload swapped in, in its log line. */
+  readonly serial: string;
   /** tlsFilesStamp of both files when read, to notice a change. */
   readonly stamp: string;
 }
@@ -62,6 +64,7 @@ export function loadCertificate(certPath: string, keyPath: string): LoadedCertif
     names: Object.freeze(names),
     subject: leaf.subject.replaceAll("\n", ", "),
     validTo: leaf.validTo,
+    serial: leaf.serialNumber,
     stamp,
   });
 }
