@@ -7,7 +7,7 @@
 //   (mtime and size of cert and key). A poll reads a changed pair only once it looks the same as at the
 //   poll before: `cp new.key live.key; cp new.pem live.pem` is a moment where the key belongs to no
 //   certificate, and a file is empty between the truncate and the write of a copy. Read at that moment,
-//   a good replacement would be logged and counted as a failure, or swapped in twice;
+//   a good replacement would be logged and counted as a failure;
 // - a worker: the supervisor, which polls for it, hands over a changed pair it accepted; the worker never
 //   looks at the files.
 import type { ListenerTlsConfig } from "../config/schema/tls.ts";
