@@ -182,13 +182,15 @@ respond = { status = 200, body = "served" }
   assert.equal(await servedFingerprint(port, ca), fingerprintOf(first.cert));
   const reloads = (result: string) =>
     w.metric("weir_tls_certificate_reloads_total", { listener: "edge", result });
+  // On a failure, the supervisor's reload lines say which poll saw what.
+  const reloadLines = () => w.lines(/"role":"supervisor".*certificate reload/).join("\n");
 
   // Broken on disk: the supervisor's poll refuses it, names the file and counts it.
   writeFileSync(live.cert, "-----BEGIN CERTIFICATE-----\nbroken\n-----END CERTIFICATE-----\n");
   const failedLine = await weir.waitFor(/"level":"error".*TLS certificate reload failed/, 5_000);
   assert.match(failedLine, /"role":"supervisor"/, "the supervisor read the file, not a worker");
   assert.ok(failedLine.includes(live.cert), `the error names the file: ${failedLine}`);
-  assert.equal(await reloads("failed"), 1, w.lines(/certificate reload/).join("\n"));
+  assert.equal(await reloads("failed"), 1, reloadLines());
 
   // Every worker dies while the file is broken: the replacements serve the last good certificate.
   const victims = childrenOf(supervisor);
@@ -209,8 +211,6 @@ respond = { status = 200, body = "served" }
     (fps) => fps.every((fp) => fp === fingerprintOf(second.cert)),
   );
   assert.deepEqual(new Set(seen), new Set([fingerprintOf(second.cert)]), "every worker serves the new one");
-  // On a failure, the supervisor's reload lines say which poll saw what.
-  const reloadLines = () => w.lines(/"role":"supervisor".*certificate reload/).join("\n");
   assert.equal(await reloads("success"), 1, reloadLines());
   assert.equal(await reloads("failed"), 1, reloadLines());
   assert.equal(await weir.stop(), 0);
